@@ -1,0 +1,68 @@
+/**
+ * The error hierarchy. Every failure mucgate reports to a peer is one of these;
+ * each boundary translates them in exactly one place:
+ * XMPP in `src/muc/stanza-error.ts`, HTTP in `src/http/errors.ts`.
+ */
+
+export class MucgateError extends Error {
+  override name = "MucgateError";
+}
+
+/** A configuration problem; `key` names the offending option. */
+export class ConfigError extends MucgateError {
+  override name = "ConfigError";
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+  }
+}
+
+/** RFC 6120 §8.3.2 error types. */
+export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
+
+/** RFC 6120 §8.3.3 defined conditions (the ones mucgate uses). */
+export type StanzaErrorCondition =
+  | "bad-request"
+  | "conflict"
+  | "feature-not-implemented"
+  | "forbidden"
+  | "internal-server-error"
+  | "item-not-found"
+  | "jid-malformed"
+  | "not-acceptable"
+  | "not-allowed"
+  | "not-authorized"
+  | "policy-violation"
+  | "recipient-unavailable"
+  | "registration-required"
+  | "remote-server-not-found"
+  | "resource-constraint"
+  | "service-unavailable"
+  | "undefined-condition"
+  | "unexpected-request";
+
+/** A refusal to send back to an XMPP entity as a stanza error. */
+export class StanzaError extends MucgateError {
+  override name = "StanzaError";
+  constructor(
+    readonly type: StanzaErrorType,
+    readonly condition: StanzaErrorCondition,
+    /** Human-readable text for the peer; never include secrets or backend errors. */
+    readonly text?: string,
+  ) {
+    super(text ? `${condition}: ${text}` : condition);
+  }
+}
+
+/** A refusal to send back to an HTTP client; `status` and a JSON `{error}` body. */
+export class HttpError extends MucgateError {
+  override name = "HttpError";
+  constructor(
+    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
