@@ -1,0 +1,41 @@
+import type { DecisionSource } from "../metrics.ts";
+
+/**
+ * One question to the authorization service. All three parts are normalised
+ * (bare JIDs lower-cased as RFC 7622 §3.2-3.3 allow) before they are asked or
+ * used as a cache key, so `Alice@Host` and `alice@host` share one decision.
+ */
+export interface AuthQuestion {
+  /** Bare JID of the joining user. */
+  readonly userJID: string;
+  /** Bare JID of the room. */
+  readonly mucJID: string;
+  /** Requested nickname, case kept. */
+  readonly nickname: string;
+}
+
+/** What one HTTP exchange with the authorization service concluded. */
+export type AuthAnswer =
+  | { readonly allowed: true }
+  /** The service said no (2xx, JSON, `allowed: false`); `error` is its text. Cached. */
+  | { readonly allowed: false; readonly failure: false; readonly reason: string }
+  /** No usable answer (timeout, refused, non-2xx, bad JSON, non-boolean). Never cached. */
+  | { readonly allowed: false; readonly failure: true; readonly reason: string };
+
+/** A decision handed to the join path. */
+export interface Decision {
+  readonly allowed: boolean;
+  /** `true` when no usable answer came back: the join is denied (fail closed). */
+  readonly failure: boolean;
+  /** The service's `error` text or the failure reason; for logs only, never for users. */
+  readonly reason: string;
+  readonly source: DecisionSource;
+}
+
+/** The join gate as the XMPP side sees it. */
+export interface JoinAuthorizer {
+  /** `must_be_authorized(room node, user host)`: whether the gate applies at all. */
+  mustAuthorize(roomNode: string, userHost: string): boolean;
+  /** Never rejects; synchronous when the decision is cached. */
+  decide(question: AuthQuestion): Decision | Promise<Decision>;
+}

@@ -1,0 +1,39 @@
+import pino from "pino";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type Logger = pino.Logger;
+
+/**
+ * JSON lines on stdout (pino, no transports: they need worker threads Bun does
+ * not run reliably). Secrets never reach a log line: the redact paths below
+ * cover every place one could appear, and call sites log no raw config.
+ */
+export function createLogger(level: LogLevel | "silent", destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "mucgate" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          "component_secret",
+          "*.component_secret",
+          "authorization",
+          "*.authorization",
+          "headers.authorization",
+          "*.headers.authorization",
+          "muc_http_auth_authorization_header",
+          "http_muc_kick_authorization_header",
+          "*.muc_http_auth_authorization_header",
+          "*.http_muc_kick_authorization_header",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+/** A logger that drops everything, for tests and benchmarks. */
+export const silentLogger: Logger = pino({ level: "silent" });
