@@ -1,0 +1,48 @@
+import type { Element } from "@xmpp/xml";
+import type { Incoming, MucContext } from "./context.ts";
+import { join } from "./join.ts";
+import { leave, leavePayload } from "./leave.ts";
+import { prepareNick } from "./nick.ts";
+import { changeNick } from "./nick-change.ts";
+import { broadcastPresence } from "./presence.ts";
+import { refuse } from "./stanza-error.ts";
+
+/** RFC 6121 subscription and probe types mean nothing to a room: ignored, as Prosody does. */
+const IGNORED_TYPES = new Set(["probe", "subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
+
+/**
+ * Presence addressed to `room@service/nick`: the whole occupant life cycle
+ * (XEP-0045 §7.2 join, §7.6 nick change, §7.7 presence update, §7.14 leave),
+ * plus presence errors bounced by a user's server, which remove that session.
+ */
+export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): void {
+  const { stanza, room, occupant, from } = inc;
+  const type = stanza.attrs.type;
+  if (type === "error") {
+    if (room && occupant) leave(ctx, room, occupant, from.full, out, { statuses: ["333"] });
+    return;
+  }
+  if (type === "unavailable") {
+    if (room && occupant) leave(ctx, room, occupant, from.full, out, { payload: leavePayload(stanza) });
+    return;
+  }
+  if (type !== undefined) {
+    if (IGNORED_TYPES.has(type)) return;
+    throw refuse.badRequest(`Unknown presence type '${type}'`);
+  }
+  if (!inc.to.local) throw refuse.jidMalformed("Presence must be addressed to a room");
+  // §7.2.1: "If the user does not specify a room nickname ... the service MUST return a <jid-malformed/> error".
+  if (!inc.to.resource) throw refuse.jidMalformed("A nickname is required to enter a room");
+  if (!room || !occupant) {
+    join(ctx, inc, out);
+    return;
+  }
+  const prepared = prepareNick(inc.to.resource);
+  if ("nick" in prepared && prepared.nick === occupant.nick) {
+    // §7.7: a presence update, shown to everyone.
+    room.addSession(occupant, from.full, stanza);
+    broadcastPresence(room, occupant, {}, out);
+    return;
+  }
+  changeNick(room, occupant, inc, out);
+}
