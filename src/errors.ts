@@ -8,14 +8,36 @@ export class MucgateError extends Error {
   override name = "MucgateError";
 }
 
-/** A configuration problem; `key` names the offending option. */
+/** One thing wrong with the configuration: the option (or source) and why. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
+/**
+ * A configuration problem; `key` names the offending option. Start-up reports
+ * every problem at once (DESIGN.md "Configuration"), so an error may carry
+ * several: `problems` lists them all, `key` is the first one's, and the message
+ * has one line per problem, each `key: message`.
+ */
 export class ConfigError extends MucgateError {
   override name = "ConfigError";
+  readonly problems: readonly ConfigProblem[];
   constructor(
     readonly key: string,
     message: string,
+    problems?: readonly ConfigProblem[],
   ) {
-    super(`${key}: ${message}`);
+    const all = problems !== undefined && problems.length > 0 ? problems : [{ key, message }];
+    super(all.map((p) => `${p.key}: ${p.message}`).join("\n"));
+    this.problems = Object.freeze(all.map((p) => Object.freeze({ key: p.key, message: p.message })));
+  }
+
+  /** One error listing every problem; `problems` must not be empty. */
+  static of(problems: readonly ConfigProblem[]): ConfigError {
+    const first = problems[0];
+    if (first === undefined) throw new TypeError("ConfigError.of needs at least one problem");
+    return new ConfigError(first.key, first.message, problems);
   }
 }
 

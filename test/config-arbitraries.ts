@@ -1,0 +1,93 @@
+/**
+ * fast-check generators of valid configuration values, already in the
+ * normalised form `parseConfig` returns (lower-case domains and room nodes, no
+ * duplicate rooms), so a property can compare output to input directly.
+ */
+import fc from "fast-check";
+import type { Config, ConfigKey, RoomsByHost } from "../src/config.ts";
+
+const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
+export const domain = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join("."));
+const roomNode = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/);
+const port = fc.integer({ min: 1, max: 65535 });
+
+export const rooms: fc.Arbitrary<RoomsByHost> = fc.dictionary(
+  fc.oneof(fc.constant("all"), domain),
+  fc.uniqueArray(roomNode, { maxLength: 4 }),
+  { maxKeys: 4 },
+);
+
+/** Every host listed with no room: authorization off for every room. */
+const noRooms: fc.Arbitrary<RoomsByHost> = fc.dictionary(fc.oneof(fc.constant("all"), domain), fc.constant([]), {
+  maxKeys: 3,
+});
+
+/** A header value HTTP carries unchanged: printable ASCII, no surrounding spaces. */
+const headerValue = fc.stringMatching(/^[!-~](?:[ -~]{0,30}[!-~])?$/);
+
+// -0 is a valid "0 seconds" but not equal to 0 under toEqual; the generators avoid it.
+const seconds = (min: number, max: number, minExcluded: boolean) =>
+  fc.double({ min, max, minExcluded, noNaN: true }).map((n) => (n === 0 ? 0 : n));
+
+/** A valid value for each key that holds one in every config. */
+export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K], undefined>> } = {
+  component_jid: domain,
+  component_secret: fc.string({ unit: "grapheme", minLength: 1 }),
+  component_service: fc
+    .tuple(fc.oneof(domain, fc.constant("127.0.0.1"), fc.constant("[::1]")), fc.option(port, { nil: undefined }))
+    .map(([host, p]) => (p === undefined ? `xmpp://${host}` : `xmpp://${host}:${p}`)),
+  http_interface: fc.string({ minLength: 1 }),
+  http_port: port,
+  muc_http_auth_url: fc.webUrl({ validSchemes: ["http", "https"], withQueryParameters: true }),
+  muc_http_auth_enabled_for: rooms,
+  muc_http_auth_disabled_for: rooms,
+  muc_http_auth_insecure: fc.boolean(),
+  muc_http_auth_authorization_header: headerValue,
+  muc_http_auth_authorize_registration: fc.boolean(),
+  muc_http_auth_cache_ttl: seconds(0, 1e9, false),
+  muc_http_auth_negative_cache_ttl: seconds(0, 1e9, false),
+  muc_http_auth_cache_size: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  muc_http_auth_timeout: seconds(0, 3600, true),
+  muc_http_auth_max_concurrency: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  http_muc_kick_authorization_header: headerValue,
+  max_history_messages: fc.integer({ min: 0, max: 1000 }),
+  log_level: fc.constantFrom("debug", "info", "warn", "error"),
+};
+
+const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;
+const { muc_http_auth_url, muc_http_auth_enabled_for, muc_http_auth_disabled_for, ...others } = VALUE;
+
+/**
+ * A valid configuration as it would be written in a file: required keys
+ * always, others sometimes (to exercise defaults), at most one room map, and
+ * the auth URL unless the enabled map lists no room.
+ */
+export const validFile: fc.Arbitrary<Partial<Config>> = fc.oneof(
+  fc
+    .tuple(
+      fc.record({ ...others, muc_http_auth_url }, { requiredKeys: [...REQUIRED, "muc_http_auth_url"] }),
+      fc.oneof(
+        fc.constant({}),
+        rooms.map((m) => ({ muc_http_auth_enabled_for: m })),
+        rooms.map((m) => ({ muc_http_auth_disabled_for: m })),
+      ),
+    )
+    .map(([base, maps]) => ({ ...base, ...maps })),
+  fc
+    .tuple(fc.record(others, { requiredKeys: [...REQUIRED] }), noRooms)
+    .map(([base, m]) => ({ ...base, muc_http_auth_enabled_for: m })),
+);
+
+/** How a value is written in a `MUCGATE_*` variable; booleans and maps have several spellings. */
+export function envSpellings(value: unknown): fc.Arbitrary<string> {
+  if (typeof value === "boolean") {
+    return fc.constantFrom(...(value ? ["true", "TRUE", "yes", "1"] : ["false", "False", "no", "0"]));
+  }
+  if (typeof value === "number") return fc.constant(String(value));
+  if (typeof value === "string") return fc.constant(value);
+  const map = value as RoomsByHost;
+  const inline = `{ ${Object.entries(map)
+    .map(([host, nodes]) => `${JSON.stringify(host)} = [${nodes.map((n) => JSON.stringify(n)).join(", ")}]`)
+    .join(", ")} }`;
+  return fc.constantFrom(JSON.stringify(map), inline);
+}
