@@ -12,7 +12,8 @@ export function createLogger(level: LogLevel | "silent", destination?: pino.Dest
   return pino(
     {
       level,
-      base: { service: "mucgate" },
+      name: "mucgate",
+      base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {

@@ -137,8 +137,30 @@ export class Metrics {
       "xmpp",
     ] as const);
 
-    this.rooms = new Gauge({ name: "mucgate_rooms", help: "Rooms in memory", registers });
-    this.occupants = new Gauge({ name: "mucgate_occupants", help: "Occupants (nicknames) in all rooms", registers });
+    const stats = () => this.#roomStats();
+    this.rooms = new Gauge({
+      name: "mucgate_rooms",
+      help: "Rooms in memory",
+      registers,
+      collect() {
+        this.set(stats().rooms);
+      },
+    });
+    this.occupants = new Gauge({
+      name: "mucgate_occupants",
+      help: "Occupants (nicknames) in all rooms",
+      registers,
+      collect() {
+        this.set(stats().occupants);
+      },
+    });
+  }
+
+  #roomStats: () => { rooms: number; occupants: number } = () => ({ rooms: 0, occupants: 0 });
+
+  /** Where the room and occupant gauges read from at scrape time. */
+  observeRooms(stats: () => { rooms: number; occupants: number }): void {
+    this.#roomStats = stats;
   }
 
   /** Prometheus text exposition. */

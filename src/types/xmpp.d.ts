@@ -106,3 +106,21 @@ declare module "@xmpp/client" {
   }
   export function client(options: ClientOptions): Client;
 }
+
+declare module "@xmpp/component-core" {
+  import type { Element } from "@xmpp/xml";
+  import type { EventEmitter } from "node:events";
+  export class Component extends EventEmitter {
+    constructor(options: { service: string; domain: string });
+    status: string;
+    timeout: number;
+    socket: { write(s: string, cb?: (err?: Error) => void): boolean; destroy?(): void; end?(): void } | null;
+    start(): Promise<unknown>;
+    stop(): Promise<unknown>;
+    disconnect(): Promise<unknown>;
+    authenticate(streamId: string, password: string): Promise<void>;
+    send(el: Element): Promise<void>;
+    sendMany(elements: Element[]): Promise<void>;
+    write(s: string): Promise<void>;
+  }
+}

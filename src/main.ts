@@ -1,0 +1,79 @@
+#!/usr/bin/env bun
+/**
+ * mucgate's process entry: flags, environment, signals. Everything else is
+ * wired in mucgate.ts. The only module that reads process.argv/process.env.
+ */
+import pkg from "../package.json" with { type: "json" };
+import { createGate } from "./auth/create-gate.ts";
+import { parseCli, USAGE } from "./cli.ts";
+import { loadConfigFile } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { startMucgate } from "./mucgate.ts";
+
+/** SIGTERM/SIGINT to exit: XEP-0045 §15.7.2 says goodbye first, but never longer than this. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+function main(): void {
+  let cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (cli.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (cli.version) {
+    console.log(`mucgate ${pkg.version}`);
+    return;
+  }
+
+  let config;
+  try {
+    config = loadConfigFile(cli.config, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`mucgate: invalid configuration${cli.config ? ` in ${cli.config}` : ""}:`);
+    for (const p of err.problems) console.error(`  ${p.key}: ${p.message}`);
+    process.exit(1);
+  }
+  if (cli.checkConfig) {
+    console.log(`mucgate: configuration${cli.config ? ` ${cli.config}` : ""} is valid`);
+    return;
+  }
+
+  const logger = createLogger(config.log_level);
+  const metrics = new Metrics();
+  const authorizer = createGate(config, { logger, metrics });
+  const mucgate = startMucgate(config, { logger, authorizer, metrics });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    mucgate.stop().then(
+      () => {
+        clearTimeout(deadline);
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  // The one error sink for anything that escaped: log it, keep serving.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+  process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception"));
+}
+
+main();

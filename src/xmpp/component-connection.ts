@@ -1,0 +1,172 @@
+import { Component } from "@xmpp/component-core";
+import type { Element } from "@xmpp/xml";
+import type { Logger } from "../log.ts";
+import { Backoff } from "./backoff.ts";
+
+export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
+
+export interface ComponentConnectionOptions {
+  /** `xmpp://host:port` of the server's component listener. */
+  service: string;
+  domain: string;
+  secret: string;
+  logger: Logger;
+  /** Called for every stanza; must not throw (errors are logged). */
+  onStanza: (stanza: Element) => void;
+  onState?: (state: ConnectionState) => void;
+  backoff?: Backoff;
+  /** ms to wait for the server at each step of connecting. */
+  timeout?: number;
+}
+
+/**
+ * The XEP-0114 link to the XMPP server, kept up for as long as mucgate runs.
+ *
+ * It uses @xmpp/component-core's `Component` rather than the `component()`
+ * factory of @xmpp/component: the factory installs an IQ middleware that
+ * answers every IQ it has no handler for with service-unavailable, which
+ * would double-answer the IQs the MUC core handles.
+ *
+ * Connecting never throws and never gives up: a refused handshake (wrong
+ * secret), an unreachable server or a lost stream each log one clear line
+ * and retry after a capped, jittered backoff (NOTES: an unhandled
+ * `start()` rejection would kill the process; the library's own reconnect
+ * only covers a link that was once up, at a fixed 1 s).
+ */
+export class ComponentConnection {
+  readonly #options: ComponentConnectionOptions;
+  readonly #backoff: Backoff;
+  #entity: Component | undefined;
+  #state: ConnectionState = "offline";
+  #retry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: ComponentConnectionOptions) {
+    if (!/^xmpp:\/\/[^/]+$/.test(options.service)) throw new TypeError(`service: expected xmpp://host:port, got '${options.service}'`);
+    if (!options.domain) throw new TypeError("domain: required");
+    this.#options = options;
+    this.#backoff = options.backoff ?? new Backoff();
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Start connecting (and keep reconnecting); returns at once. */
+  start(): void {
+    if (this.#state !== "offline") return;
+    void this.#connect();
+  }
+
+  /** Send stanzas in one write. Dropped, with a debug line, while offline. */
+  send(stanzas: Element[]): void {
+    if (stanzas.length === 0) return;
+    const entity = this.#entity;
+    if (this.#state !== "online" || !entity) {
+      this.#options.logger.debug({ count: stanzas.length }, "component offline: stanzas dropped");
+      return;
+    }
+    entity.sendMany(stanzas).catch((err: unknown) => this.#options.logger.warn({ err: String(err) }, "component write failed"));
+  }
+
+  /** Close the stream (waiting at most `timeout` ms for the server) and stop reconnecting. */
+  async stop(): Promise<void> {
+    clearTimeout(this.#retry);
+    const entity = this.#entity;
+    this.#setState("stopped");
+    if (!entity) return;
+    try {
+      await Promise.race([entity.stop(), new Promise((resolve) => setTimeout(resolve, this.#options.timeout ?? 2000))]);
+    } catch {
+      // the stream is going away either way
+    }
+    this.#discard(entity);
+  }
+
+  async #connect(): Promise<void> {
+    const { service, domain, secret, logger } = this.#options;
+    this.#setState("connecting");
+    const entity = new Component({ service, domain });
+    entity.timeout = this.#options.timeout ?? 5000;
+    this.#entity = entity;
+    let lastError: unknown;
+    entity.on("error", (err: unknown) => {
+      lastError = err;
+    });
+    entity.on("open", async (header: Element) => {
+      try {
+        await entity.authenticate(header.attrs.id ?? "", secret);
+      } catch (err) {
+        entity.emit("error", err);
+      }
+    });
+    entity.on("stanza", (stanza: Element) => {
+      try {
+        this.#options.onStanza(stanza);
+      } catch (err) {
+        logger.error({ err }, "bug: stanza handler threw");
+      }
+    });
+    try {
+      await entity.start();
+    } catch (err) {
+      if (this.#state === "stopped") return;
+      this.#discard(entity);
+      this.#scheduleRetry(describe(lastError ?? err, secret));
+      return;
+    }
+    if (this.#state === "stopped") {
+      this.#discard(entity);
+      return;
+    }
+    entity.on("disconnect", () => {
+      if (this.#entity !== entity || this.#state === "stopped") return;
+      this.#discard(entity);
+      this.#scheduleRetry(`stream lost${lastError ? `: ${describe(lastError, secret)}` : ""}`);
+    });
+    this.#backoff.reset();
+    this.#setState("online");
+    logger.info({ service, domain }, "component online");
+  }
+
+  #scheduleRetry(reason: string): void {
+    const delay = this.#backoff.next();
+    this.#setState("offline");
+    this.#options.logger.warn(
+      { service: this.#options.service, domain: this.#options.domain, reason, retryInMs: delay, attempt: this.#backoff.attempts },
+      `component offline: ${reason}; retrying in ${delay} ms`,
+    );
+    this.#retry = setTimeout(() => void this.#connect(), delay);
+  }
+
+  /** Forget an entity: no more events from it, its socket closed. */
+  #discard(entity: Component): void {
+    entity.removeAllListeners();
+    entity.on("error", () => {}); // late socket errors must not become uncaught
+    try {
+      entity.socket?.destroy?.();
+    } catch {
+      // already closed
+    }
+    if (this.#entity === entity) this.#entity = undefined;
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#options.onState?.(state);
+  }
+}
+
+/** One line an operator can act on, from whatever the library threw. */
+function describe(err: unknown, secret: string): string {
+  const e = err as { condition?: string; code?: string; name?: string; message?: string } | undefined;
+  let text: string;
+  if (e?.condition === "not-authorized") text = "handshake refused (not-authorized): check component_secret";
+  else if (e?.condition === "conflict") text = "another component is already connected for this domain (conflict)";
+  else if (e?.condition === "host-unknown") text = "the server does not know this component domain (host-unknown): check component_jid";
+  else if (e?.condition) text = `stream error: ${e.condition}`;
+  else if (e?.code === "ECONNREFUSED") text = "connection refused: is the XMPP server's component port right?";
+  else if (e?.name === "TimeoutError") text = "the server did not answer in time";
+  else text = e?.message ?? String(err);
+  return secret ? text.split(secret).join("[redacted]") : text;
+}

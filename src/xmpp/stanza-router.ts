@@ -1,0 +1,179 @@
+import type { Element } from "@xmpp/xml";
+import type { Decision, JoinAuthorizer } from "../auth/types.ts";
+import { parseJid } from "../jid.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { selfUnavailable } from "../muc/presence.ts";
+import type { EntryRequest, MucService } from "../muc/service.ts";
+import { errorReply, refuse } from "../muc/stanza-error.ts";
+
+export interface StanzaRouterOptions {
+  service: MucService;
+  /** The join gate; without one every entry is admitted. */
+  authorizer?: JoinAuthorizer | undefined;
+  /** muc_http_auth_authorize_registration: XEP-0045 §7.10 registrations pass the gate too. */
+  authorizeRegistration?: boolean;
+  send: (stanzas: Element[]) => void;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+}
+
+/** An entry waiting for the gate, and what its sender sent to that room meanwhile. */
+interface Hold {
+  readonly request: EntryRequest;
+  readonly stanza: Element;
+  readonly queue: Element[];
+}
+
+/**
+ * Between the component connection and the MUC core: holds a user's entry
+ * into a room (join, nick change, registration) while the HTTP gate decides,
+ * without letting anything that user sends to that room overtake it.
+ *
+ * The hold is per (real full JID, room): other sessions, other rooms and
+ * other users flow on untouched. While held:
+ * - stanzas from the same session to the same room queue behind the entry,
+ *   and are handled in order once it is decided;
+ * - messages and IQs queued behind a join are answered as from someone not
+ *   in the room (they were sent before the user was an occupant): a message
+ *   gets not-acceptable, never an early delivery;
+ * - an unavailable presence cancels a pending join at once: the user gets
+ *   its unavailable self-presence, the room never sees it;
+ * - the nick is checked again when the decision lands (the core does), so a
+ *   nick taken meanwhile gives `conflict`, not two occupants.
+ * Cached decisions come back synchronously and skip all of this.
+ */
+export class StanzaRouter {
+  readonly #o: StanzaRouterOptions;
+  readonly #holds = new Map<string, Hold>();
+  #closed = false;
+
+  constructor(options: StanzaRouterOptions) {
+    this.#o = options;
+  }
+
+  /** Entries waiting for the gate. */
+  get pending(): number {
+    return this.#holds.size;
+  }
+
+  /** Refuse new entries from now on (shutdown); everything else still flows. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  route(stanza: Element): void {
+    const key = holdKey(stanza);
+    const hold = key === undefined ? undefined : this.#holds.get(key);
+    if (hold) {
+      if (hold.request.kind === "join" && isUnavailable(stanza)) this.#cancel(key!, hold, stanza);
+      else hold.queue.push(stanza);
+      return;
+    }
+    this.#process(stanza, key, false);
+  }
+
+  #process(stanza: Element, key: string | undefined, sentBeforeJoin: boolean): void {
+    const { service, authorizer } = this.#o;
+    const request = key === undefined ? undefined : service.entryRequest(stanza);
+    if (request && this.#closed) {
+      this.#send([errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!)]);
+      return;
+    }
+    if (!request || !authorizer || !this.#gated(request, authorizer)) {
+      const out: Element[] = [];
+      service.handle(stanza, out, { asNonOccupant: sentBeforeJoin && stanza.name !== "presence" });
+      this.#send(out);
+      return;
+    }
+    const decision = authorizer.decide(request.question);
+    if (!(decision instanceof Promise)) {
+      this.#apply(stanza, request, decision);
+      return;
+    }
+    const hold: Hold = { request, stanza, queue: [] };
+    this.#holds.set(key!, hold);
+    decision.then(
+      (d) => this.#settle(key!, hold, d),
+      (err: unknown) => {
+        // The gate never rejects; if it did, fail closed.
+        this.#o.logger.error({ err: String(err) }, "bug: join gate rejected");
+        this.#settle(key!, hold, { allowed: false, failure: true, reason: "gate error", source: "fetch" });
+      },
+    );
+  }
+
+  #gated(request: EntryRequest, authorizer: JoinAuthorizer): boolean {
+    if (request.kind === "registration" && !this.#o.authorizeRegistration) return false;
+    return authorizer.mustAuthorize(request.roomNode, request.userHost);
+  }
+
+  #settle(key: string, hold: Hold, decision: Decision): void {
+    if (this.#holds.get(key) !== hold) return; // cancelled meanwhile
+    this.#holds.delete(key);
+    try {
+      this.#apply(hold.stanza, hold.request, decision);
+    } catch (err) {
+      this.#o.logger.error({ err }, "bug: applying a join decision threw");
+    }
+    this.#drain(key, hold.queue, hold.request.kind === "join");
+  }
+
+  /** Handle what queued behind an entry, in order; a new hold takes the rest. */
+  #drain(key: string, queue: Element[], sentBeforeJoin: boolean): void {
+    for (let i = 0; i < queue.length; i++) {
+      const next = this.#holds.get(key);
+      if (next) {
+        next.queue.push(...queue.slice(i));
+        return;
+      }
+      try {
+        this.#process(queue[i]!, key, sentBeforeJoin);
+      } catch (err) {
+        this.#o.logger.error({ err }, "bug: queued stanza threw");
+      }
+    }
+  }
+
+  #apply(stanza: Element, request: EntryRequest, decision: Decision): void {
+    const out: Element[] = [];
+    if (decision.allowed) {
+      this.#o.service.handle(stanza, out);
+    } else {
+      const { question } = request;
+      this.#o.logger.info(
+        { user: question.userJID, room: question.mucJID, nick: question.nickname, kind: request.kind, reason: decision.reason, failure: decision.failure, source: decision.source },
+        `${request.kind} denied`,
+      );
+      if (request.kind === "join") this.#o.metrics?.joins.denied.inc();
+      this.#o.service.deny(stanza, out);
+    }
+    this.#send(out);
+  }
+
+  /** XEP-0045 §7.14 leave before the join was decided: the join never happens. */
+  #cancel(key: string, hold: Hold, leave: Element): void {
+    this.#holds.delete(key);
+    this.#o.metrics?.joins.cancelled.inc();
+    this.#drain(key, hold.queue, true);
+    // Something queued started another join: the leave cancels that one too.
+    if (this.#holds.has(key)) this.route(leave);
+    else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);
+  }
+
+  #send(out: Element[]): void {
+    if (out.length > 0) this.#o.send(out);
+  }
+}
+
+function isUnavailable(stanza: Element): boolean {
+  return stanza.name === "presence" && stanza.attrs.type === "unavailable";
+}
+
+/** (real full JID, room bare JID); undefined for stanzas not addressed to a room. */
+function holdKey(stanza: Element): string | undefined {
+  const from = stanza.attrs.from;
+  const to = parseJid(stanza.attrs.to ?? "");
+  if (!from || !to || !to.local) return undefined;
+  return `${from}\n${to.bare}`;
+}
