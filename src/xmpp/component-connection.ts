@@ -111,7 +111,7 @@ export class ComponentConnection {
     } catch (err) {
       if (this.#state === "stopped") return;
       this.#discard(entity);
-      this.#scheduleRetry(describe(lastError ?? err, secret));
+      this.#scheduleRetry(describe(lastError ?? err));
       return;
     }
     if (this.#state === "stopped") {
@@ -121,7 +121,7 @@ export class ComponentConnection {
     entity.on("disconnect", () => {
       if (this.#entity !== entity || this.#state === "stopped") return;
       this.#discard(entity);
-      this.#scheduleRetry(`stream lost${lastError ? `: ${describe(lastError, secret)}` : ""}`);
+      this.#scheduleRetry(`stream lost${lastError ? `: ${describe(lastError)}` : ""}`);
     });
     this.#backoff.reset();
     this.#setState("online");
@@ -158,7 +158,7 @@ export class ComponentConnection {
 }
 
 /** One line an operator can act on, from whatever the library threw. */
-function describe(err: unknown, secret: string): string {
+function describe(err: unknown): string {
   const e = err as { condition?: string; code?: string; name?: string; message?: string } | undefined;
   let text: string;
   if (e?.condition === "not-authorized") text = "handshake refused (not-authorized): check component_secret";
@@ -168,5 +168,5 @@ function describe(err: unknown, secret: string): string {
   else if (e?.code === "ECONNREFUSED") text = "connection refused: is the XMPP server's component port right?";
   else if (e?.name === "TimeoutError") text = "the server did not answer in time";
   else text = e?.message ?? String(err);
-  return secret ? text.split(secret).join("[redacted]") : text;
+  return text;
 }

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { xml, type Element } from "@xmpp/xml";
+import pino from "pino";
+import { Backoff } from "../../src/xmpp/backoff.ts";
+import { ComponentConnection, type ConnectionState } from "../../src/xmpp/component-connection.ts";
+import { startAcceptServer, type AcceptServer } from "../support/accept-server.ts";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return { logger, lines };
+}
+
+function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}) {
+  const { logger, lines } = capturingLogger();
+  const states: ConnectionState[] = [];
+  const connection = new ComponentConnection({
+    service: `xmpp://127.0.0.1:${server.port}`,
+    domain: "rooms.test",
+    secret,
+    logger,
+    onStanza,
+    onState: (s) => states.push(s),
+    backoff: new Backoff({ base: 20, max: 80, random: () => 0.5 }),
+    timeout: 1000,
+  });
+  cleanups.push(() => connection.stop());
+  connection.start();
+  return { connection, lines, states };
+}
+
+async function until(cond: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await Bun.sleep(5);
+  }
+}
+
+describe("ComponentConnection", () => {
+  test("handshakes with the server and exchanges stanzas", async () => {
+    const received: Element[] = [];
+    const server = startAcceptServer({ secret: "s3cret", onStanza: (el) => received.push(el) });
+    cleanups.push(() => server.stop());
+    const got: Element[] = [];
+    const { connection } = connect(server, "s3cret", (el) => got.push(el));
+    const session = await server.waitForSession();
+    await until(() => connection.state === "online");
+    expect(session.domain).toBe("rooms.test");
+    session.write("<presence from='a@b/c' to='room@rooms.test/nick'/>");
+    await until(() => got.length === 1);
+    expect(got[0]!.attrs.to).toBe("room@rooms.test/nick");
+    connection.send([xml("message", { to: "a@b/c", from: "room@rooms.test" }), xml("presence", { to: "a@b/c" })]);
+    await until(() => received.length === 2);
+    expect(received.map((e) => e.name)).toEqual(["message", "presence"]);
+  });
+
+  test("a refused handshake is logged with a hint and retried with growing delays, secret never logged", async () => {
+    const server = startAcceptServer({ secret: "right", refuse: true });
+    cleanups.push(() => server.stop());
+    const { lines, connection } = connect(server, "wrong-secret");
+    await until(() => lines.filter((l) => l.msg?.toString().startsWith("component offline")).length >= 3);
+    const offline = lines.filter((l) => String(l.msg).startsWith("component offline"));
+    expect(String(offline[0]!.reason)).toContain("check component_secret");
+    const delays = offline.map((l) => l.retryInMs as number);
+    expect(delays[1]!).toBeGreaterThan(delays[0]!);
+    expect(JSON.stringify(lines)).not.toContain("wrong-secret");
+    expect(connection.state).not.toBe("online");
+  });
+
+  test("an unreachable server is retried until it appears", async () => {
+    const probe = startAcceptServer({ secret: "s" });
+    const port = probe.port;
+    probe.stop();
+    const { logger, lines } = capturingLogger();
+    const connection = new ComponentConnection({
+      service: `xmpp://127.0.0.1:${port}`,
+      domain: "rooms.test",
+      secret: "s",
+      logger,
+      onStanza: () => {},
+      backoff: new Backoff({ base: 20, max: 40, random: () => 0 }),
+    });
+    cleanups.push(() => connection.stop());
+    connection.start();
+    await until(() => lines.some((l) => String(l.reason).includes("connection refused")));
+    expect(connection.state).not.toBe("online");
+  });
+
+  test("a lost stream goes offline and reconnects", async () => {
+    const server = startAcceptServer({ secret: "s" });
+    cleanups.push(() => server.stop());
+    const { connection, states } = connect(server, "s");
+    const first = await server.waitForSession(1);
+    await until(() => connection.state === "online");
+    first.destroy();
+    await until(() => states.includes("offline"));
+    await server.waitForSession(2);
+    await until(() => connection.state === "online");
+    expect(states.filter((s) => s === "online")).toHaveLength(2);
+  });
+
+  test("rejects a service that is not xmpp://host:port, naming the option", () => {
+    const { logger } = capturingLogger();
+    expect(
+      () => new ComponentConnection({ service: "http://x", domain: "d", secret: "s", logger, onStanza: () => {} }),
+    ).toThrow(/service/);
+  });
+});
