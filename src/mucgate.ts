@@ -2,6 +2,7 @@ import type { Element } from "@xmpp/xml";
 import type { JoinAuthorizer } from "./auth/types.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import { isDecisionForgetter } from "./http/forget-route.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { MucService } from "./muc/service.ts";
@@ -61,7 +62,16 @@ export function startMucgate(config: Config, deps: MucgateDeps): Mucgate {
 
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
 
-  const app = createApp({ xmppState: () => connection.state, metrics });
+  const app = createApp({
+    xmppState: () => connection.state,
+    metrics,
+    service,
+    send: (stanzas) => connection.send(stanzas),
+    kickAuthorization: config.http_muc_kick_authorization_header,
+    // The gate's decision cache, when the gate has one to forget from.
+    decisions: isDecisionForgetter(deps.authorizer) ? deps.authorizer : undefined,
+    logger,
+  });
   const server = Bun.serve({ hostname: config.http_interface, port: config.http_port, fetch: app.fetch });
   const httpUrl = `http://${server.hostname}:${server.port}`;
   logger.info({ http: httpUrl, component: config.component_jid, service: config.component_service }, "mucgate starting");

@@ -1,19 +1,37 @@
+import type { Element } from "@xmpp/xml";
 import { Hono } from "hono";
+import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ConnectionState } from "../xmpp/component-connection.ts";
+import { requireAuthorization } from "./authorization.ts";
+import { errorResponse, MethodNotAllowed, notFoundResponse } from "./errors.ts";
+import { forgetRoute, type DecisionForgetter } from "./forget-route.ts";
+import { kickRoute, type KickableService } from "./kick-route.ts";
 
 export interface AppDeps {
   /** The component link's state, for /health. */
   xmppState: () => ConnectionState;
   metrics: Metrics;
+  /** The MUC core the kick route acts on. */
+  service: KickableService;
+  /** Sends stanzas over the component connection (the kick's presences). */
+  send: (stanzas: Element[]) => void;
+  /** `http_muc_kick_authorization_header`: the exact Authorization value of every kick and forget. */
+  kickAuthorization: string;
+  /** The join gate's decision cache; absent when no gate is configured. */
+  decisions?: DecisionForgetter | undefined;
+  logger?: Logger | undefined;
 }
 
 /**
  * The HTTP API (DESIGN.md "HTTP API"), a Hono app run by Bun.serve. It calls
- * the same MUC core operations as the XMPP side.
+ * the same MUC core operations as the XMPP side. Routes live one a file;
+ * errors become answers in one place (errors.ts).
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  app.onError((err, c) => errorResponse(c, err, deps.logger));
+  app.notFound(notFoundResponse);
 
   app.get("/health", (c) => {
     const xmpp = deps.xmppState();
@@ -25,5 +43,21 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(body, 200, { "content-type": deps.metrics.contentType });
   });
 
+  const authorized = requireAuthorization(deps.kickAuthorization);
+  app.post("/muc_kick", authorized, kickRoute(deps));
+  app.post("/muc_auth/forget", authorized, forgetRoute(deps));
+
+  // Known paths asked with another method: 405 with Allow (after the routes above, so they win).
+  const methods: Record<string, readonly string[]> = {
+    "/health": ["GET", "HEAD"],
+    "/metrics": ["GET", "HEAD"],
+    "/muc_kick": ["POST"],
+    "/muc_auth/forget": ["POST"],
+  };
+  for (const [path, allow] of Object.entries(methods)) {
+    app.all(path, () => {
+      throw new MethodNotAllowed(allow);
+    });
+  }
   return app;
 }

@@ -1,0 +1,93 @@
+import { HttpError } from "../errors.ts";
+
+/**
+ * The JSON body of a kick or forget request: `Content-Type: application/json`
+ * (UTF-8), at most 64 KiB, a JSON object. Every way a body can be wrong is a
+ * 400 (or 413) here, before a route looks at a field.
+ */
+
+/** Largest body accepted: 64 KiB (DESIGN.md "HTTP API"). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type JsonObject = Record<string, unknown>;
+
+const TOO_LARGE = `Request body is larger than ${MAX_BODY_BYTES} bytes (64 KiB)`;
+
+/** `application/json`, any case, with optional parameters; a charset, if given, must be UTF-8. */
+function checkContentType(header: string | null): void {
+  const [type = "", ...params] = (header ?? "").split(";");
+  if (type.trim().toLowerCase() !== "application/json") {
+    throw new HttpError(400, "Content-Type must be application/json");
+  }
+  for (const param of params) {
+    const eq = param.indexOf("=");
+    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    if (charset !== "utf-8" && charset !== "utf8") throw new HttpError(400, "JSON body must be UTF-8 (charset=utf-8)");
+  }
+}
+
+/**
+ * The body's bytes, at most `limit` of them: a declared Content-Length over
+ * the limit is refused before reading, and the bytes actually read are
+ * counted too (a chunked body has no Content-Length; a declared one may lie).
+ */
+export async function readLimited(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw new HttpError(413, TOO_LARGE);
+  const stream = request.body;
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) throw new HttpError(400, "Could not read the request body");
+      size += value.byteLength;
+      if (size > limit) throw new HttpError(413, TOO_LARGE);
+      chunks.push(value);
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {}); // stop reading what we will not use
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, "Could not read the request body");
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** The request's JSON object, or the HttpError that says what is wrong with it. */
+export async function readJsonObject(request: Request): Promise<JsonObject> {
+  checkContentType(request.headers.get("content-type"));
+  const bytes = await readLimited(request);
+  let value: unknown;
+  try {
+    // fatal: invalid UTF-8 is not JSON (RFC 8259 §8.1); a leading BOM is dropped.
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    // mod_http_muc_kick's wording for anything that is not JSON.
+    throw new HttpError(400, "JSON body not found");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "JSON body must be an object");
+  }
+  return value as JsonObject;
+}
+
+/** An optional string field: `undefined` when absent, else it must be a string. */
+export function optionalString(body: JsonObject, field: string): string | undefined {
+  if (!Object.hasOwn(body, field)) return undefined;
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new HttpError(400, `${field} must be a string`);
+  return value;
+}
