@@ -295,8 +295,10 @@ export class Gate implements JoinAuthorizer {
     const q = pending.question;
     const answer = await this.#request(q);
     const outcome = outcomeOf(answer);
+    // The join path logs the one line per denied join; here only the
+    // backend's health is worth a line of its own (failures, at warn).
     if (outcome === "deny") {
-      this.#logger.info(
+      this.#logger.debug(
         { userJID: q.userJID, mucJID: q.mucJID, nickname: q.nickname, error: reasonOf(answer) },
         "join denied by the authorization service",
       );

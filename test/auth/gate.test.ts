@@ -358,7 +358,7 @@ describe("Gate metrics and logs", () => {
     expect(metrics.decisions.fetch.failure.value).toBe(1);
   });
 
-  test("log each denial at info and each failure at warn, with the question and the error text", async () => {
+  test("log each fetched denial at debug (the join path logs the denial) and each failure at warn, with the question and the error text", async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger("debug", { write: (s: string) => void lines.push(JSON.parse(s)) });
     const client = new FakeClient((q) => (q.nickname === "Romeo" ? deny("not invited") : fail("HTTP 500: db down")));
@@ -367,7 +367,7 @@ describe("Gate metrics and logs", () => {
     g.decide(romeo); // a hit: no log line
     await decided(g, juliet);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: "info", userJID: romeo.userJID, mucJID: romeo.mucJID, nickname: "Romeo", error: "not invited" });
+    expect(lines[0]).toMatchObject({ level: "debug", userJID: romeo.userJID, mucJID: romeo.mucJID, nickname: "Romeo", error: "not invited" });
     expect(lines[1]).toMatchObject({ level: "warn", userJID: juliet.userJID, nickname: "Juliet", error: "HTTP 500: db down" });
   });
 });
