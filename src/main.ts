@@ -8,7 +8,7 @@ import { createGate } from "./auth/create-gate.ts";
 import { parseCli, USAGE } from "./cli.ts";
 import { loadConfigFile } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, silentLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { startMucgate } from "./mucgate.ts";
 
@@ -33,8 +33,12 @@ function main(): void {
   }
 
   let config;
+  let authorizer;
+  const metrics = new Metrics();
   try {
     config = loadConfigFile(cli.config, process.env);
+    // Building the gate validates what only it understands (e.g. the auth URL's query).
+    authorizer = createGate(config, { logger: silentLogger, metrics });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`mucgate: invalid configuration${cli.config ? ` in ${cli.config}` : ""}:`);
@@ -47,8 +51,7 @@ function main(): void {
   }
 
   const logger = createLogger(config.log_level);
-  const metrics = new Metrics();
-  const authorizer = createGate(config, { logger, metrics });
+  authorizer = createGate(config, { logger, metrics });
   const mucgate = startMucgate(config, { logger, authorizer, metrics });
 
   const shutdown = (signal: string) => {
