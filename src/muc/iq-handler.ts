@@ -27,7 +27,7 @@ export function handleIq(ctx: MucContext, inc: Incoming, out: Element[]): void {
   if (!stanza.attrs.id) throw refuse.badRequest("IQ without id");
   const payload = soleChild(stanza);
   if (!payload) throw refuse.badRequest("An IQ get or set carries exactly one child element");
-  // What the handler has to send after the result (e.g. §7.10 presence updates).
+  // What the handler has to send after the result (§7.10 presence updates, §8.2 kick notices).
   const after: Element[] = [];
   const answer = answerIq(ctx, inc, payload, out, after);
   if (answer === FORWARDED) return;
@@ -71,7 +71,7 @@ function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element
       if (!isGet) break;
       return undefined;
     case NS.MUC_ADMIN:
-      handleAdmin(ctx, room, inc.occupant, stanza, payload, out);
+      handleAdmin(ctx, room, inc.occupant, stanza, payload, out, after);
       return undefined;
     case NS.MUC_OWNER:
       return handleOwner(ctx, room, inc.occupant, stanza, payload, out);
