@@ -22,7 +22,17 @@ export interface StanzaRouterOptions {
 interface Hold {
   readonly request: EntryRequest;
   readonly stanza: Element;
-  readonly queue: Element[];
+  readonly queue: Queued[];
+}
+
+/**
+ * A stanza waiting behind an entry. `beforeJoin` is fixed when it arrives
+ * (a join was pending, so its sender was not yet an occupant) and travels
+ * with it if it moves on to wait behind a later entry.
+ */
+interface Queued {
+  readonly stanza: Element;
+  readonly beforeJoin: boolean;
 }
 
 /**
@@ -67,7 +77,7 @@ export class StanzaRouter {
     const hold = key === undefined ? undefined : this.#holds.get(key);
     if (hold) {
       if (hold.request.kind === "join" && isUnavailable(stanza)) this.#cancel(key!, hold, stanza);
-      else hold.queue.push(stanza);
+      else hold.queue.push({ stanza, beforeJoin: hold.request.kind === "join" });
       return;
     }
     this.#process(stanza, key, false);
@@ -116,11 +126,11 @@ export class StanzaRouter {
     } catch (err) {
       this.#o.logger.error({ err }, "bug: applying a join decision threw");
     }
-    this.#drain(key, hold.queue, hold.request.kind === "join");
+    this.#drain(key, hold.queue);
   }
 
   /** Handle what queued behind an entry, in order; a new hold takes the rest. */
-  #drain(key: string, queue: Element[], sentBeforeJoin: boolean): void {
+  #drain(key: string, queue: Queued[]): void {
     for (let i = 0; i < queue.length; i++) {
       const next = this.#holds.get(key);
       if (next) {
@@ -128,7 +138,7 @@ export class StanzaRouter {
         return;
       }
       try {
-        this.#process(queue[i]!, key, sentBeforeJoin);
+        this.#process(queue[i]!.stanza, key, queue[i]!.beforeJoin);
       } catch (err) {
         this.#o.logger.error({ err }, "bug: queued stanza threw");
       }
@@ -155,7 +165,7 @@ export class StanzaRouter {
   #cancel(key: string, hold: Hold, leave: Element): void {
     this.#holds.delete(key);
     this.#o.metrics?.joins.cancelled.inc();
-    this.#drain(key, hold.queue, true);
+    this.#drain(key, hold.queue);
     // Something queued started another join: the leave cancels that one too.
     if (this.#holds.has(key)) this.route(leave);
     else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);
