@@ -48,7 +48,9 @@ interface Queued {
  *   in the room (they were sent before the user was an occupant): a message
  *   gets not-acceptable, never an early delivery;
  * - an unavailable presence cancels a pending join at once: the user gets
- *   its unavailable self-presence, the room never sees it;
+ *   its unavailable self-presence, the room never sees it (and should a
+ *   stanza queued behind that join have been admitted meanwhile by a cached
+ *   answer, the unavailable takes it out of the room as an ordinary leave);
  * - the nick is checked again when the decision lands (the core does), so a
  *   nick taken meanwhile gives `conflict`, not two occupants.
  * Cached decisions come back synchronously and skip all of this.
@@ -168,7 +170,17 @@ export class StanzaRouter {
     this.#drain(key, hold.queue);
     // Something queued started another join: the leave cancels that one too.
     if (this.#holds.has(key)) this.route(leave);
+    // Something queued was admitted at once (a cached answer): the leave is a real leave now.
+    else if (this.#inRoom(leave)) this.#process(leave, key, false);
     else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);
+  }
+
+  /** Whether the sender of `stanza` is an occupant of the room it is addressed to. */
+  #inRoom(stanza: Element): boolean {
+    const from = parseJid(stanza.attrs.from ?? "");
+    const to = parseJid(stanza.attrs.to ?? "");
+    if (!from || !to) return false;
+    return this.#o.service.room(to.bare)?.sessions.has(from.full) ?? false;
   }
 
   #send(out: Element[]): void {
