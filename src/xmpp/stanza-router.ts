@@ -69,7 +69,7 @@ export class StanzaRouter {
     return this.#holds.size;
   }
 
-  /** Refuse new entries from now on (shutdown); everything else still flows. */
+  /** Refuse new entries from now on (shutdown), pending ones included when their answer comes; everything else still flows. */
   close(): void {
     this.#closed = true;
   }
@@ -149,7 +149,11 @@ export class StanzaRouter {
 
   #apply(stanza: Element, request: EntryRequest, decision: Decision): void {
     const out: Element[] = [];
-    if (decision.allowed) {
+    if (decision.allowed && this.#closed) {
+      // Decided after close(): the service has shut down (every occupant got
+      // 332), so admitting the user now would leave it in a room nobody serves.
+      out.push(errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!));
+    } else if (decision.allowed) {
       this.#o.service.handle(stanza, out);
     } else {
       const { question } = request;
