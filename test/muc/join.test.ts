@@ -129,7 +129,10 @@ describe("joining a room: order and content (XEP-0045 §7.2.3, §7.2.15, §7.2.1
   test("the joiner's show and status are relayed; muc and muc#user elements it sent are not", () => {
     const f = fixture();
     f.join("alice@a.test/phone", "lobby", "Alice");
-    const out = f.join("bob@b.test/pc", "lobby", "Bob", "</x><show>away</show><status>brb</status><x xmlns='" + MUC_USER + "'><item role='moderator' affiliation='owner'/>");
+    const out = f.send(
+      `<presence from='bob@b.test/pc' to='lobby@${DOMAIN}/Bob'><x xmlns='${MUC}'/><show>away</show><status>brb</status>` +
+        `<x xmlns='${MUC_USER}'><item role='moderator' affiliation='owner'/></x></presence>`,
+    );
     const seen = to(out, "alice@a.test/phone")[0]!;
     expect(seen.getChildText("show")).toBe("away");
     expect(seen.getChildText("status")).toBe("brb");
