@@ -10,7 +10,15 @@ import { refuse } from "./stanza-error.ts";
  * (§8.2: `<item role='none' nick='…'>`); who may enter is the HTTP gate's
  * business, so bans, voice and affiliation lists are not offered.
  */
-export function handleAdmin(ctx: MucContext, room: Room, actor: Occupant | undefined, iq: Element, query: Element, out: Element[]): void {
+export function handleAdmin(
+  ctx: MucContext,
+  room: Room,
+  actor: Occupant | undefined,
+  iq: Element,
+  query: Element,
+  out: Element[],
+  after: Element[],
+): void {
   if (!actor) throw refuse.notAcceptable("You are not currently connected to this chat");
   if (iq.attrs.type !== "set") throw refuse.featureNotImplemented("Only kicking is supported");
   const items = query.getChildren("item");
@@ -28,11 +36,15 @@ export function handleAdmin(ctx: MucContext, room: Room, actor: Occupant | undef
     checkMayKick(actor, target);
     return { target, reason: item.getChildText("reason") ?? undefined };
   });
+  // §8.2: the kicked occupants hear of it now, the rest of the room after the result.
+  const others: Element[] = [];
   for (const { target, reason } of targets) {
     if (room.occupants.get(target.nick) !== target) continue; // named twice
-    kickOccupant(ctx, room, target, { reason, actor: actor.nick }, out);
+    kickOccupant(ctx, room, target, { reason, actor: actor.nick }, out, others);
     ctx.metrics?.kicks.xmpp.inc();
   }
+  // An occupant kicked by a later item of this request is already out: it hears no more of the room.
+  for (const stanza of others) if (room.sessions.has(stanza.attrs.to!)) after.push(stanza);
 }
 
 /**

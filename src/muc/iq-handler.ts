@@ -27,7 +27,9 @@ export function handleIq(ctx: MucContext, inc: Incoming, out: Element[]): void {
   if (!stanza.attrs.id) throw refuse.badRequest("IQ without id");
   const payload = soleChild(stanza);
   if (!payload) throw refuse.badRequest("An IQ get or set carries exactly one child element");
-  const answer = answerIq(ctx, inc, payload, out);
+  // What the handler has to send after the result (§7.10 presence updates, §8.2 kick notices).
+  const after: Element[] = [];
+  const answer = answerIq(ctx, inc, payload, out, after);
   if (answer === FORWARDED) return;
   out.push(
     element(
@@ -36,9 +38,10 @@ export function handleIq(ctx: MucContext, inc: Incoming, out: Element[]): void {
       answer ? [answer] : [],
     ),
   );
+  out.push(...after);
 }
 
-function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element[]): Element | undefined {
+function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element[], after: Element[]): Element | undefined {
   const { stanza, room } = inc;
   const type = stanza.attrs.type;
   const ns = payload.attrs.xmlns;
@@ -68,12 +71,12 @@ function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element
       if (!isGet) break;
       return undefined;
     case NS.MUC_ADMIN:
-      handleAdmin(ctx, room, inc.occupant, stanza, payload, out);
+      handleAdmin(ctx, room, inc.occupant, stanza, payload, out, after);
       return undefined;
     case NS.MUC_OWNER:
       return handleOwner(ctx, room, inc.occupant, stanza, payload, out);
     case NS.REGISTER:
-      return handleRegister(room, inc, payload);
+      return handleRegister(room, inc, payload, after);
     default:
       throw refuse.serviceUnavailable();
   }

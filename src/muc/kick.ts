@@ -1,8 +1,9 @@
 import type { Element } from "@xmpp/xml";
 import type { MucContext } from "./context.ts";
 import type { Occupant } from "./occupant.ts";
-import { broadcastPresence } from "./presence.ts";
+import { presenceTemplates } from "./presence.ts";
 import type { Room } from "./room.ts";
+import { addressed } from "./stanza.ts";
 
 export interface KickOptions {
   reason?: string | undefined;
@@ -18,21 +19,33 @@ export interface KickOptions {
  * status 307 (plus 110); every other occupant gets the same without 110.
  * The one operation behind kicks from XMPP (muc#admin), HTTP (/muc_kick) and
  * shutdown (status 332).
+ *
+ * §8.2 orders it: the kicked occupant first, then the moderator's IQ result,
+ * then the remaining occupants. What the remaining occupants get therefore
+ * goes to `others`, which a muc#admin kick sends after its result; the other
+ * callers have no result and pass nothing (everything goes to `out`).
  */
-export function kickOccupant(ctx: MucContext, room: Room, occupant: Occupant, options: KickOptions, out: Element[]): void {
+export function kickOccupant(
+  ctx: MucContext,
+  room: Room,
+  occupant: Occupant,
+  options: KickOptions,
+  out: Element[],
+  others: Element[] = out,
+): void {
   occupant.role = "none";
   room.removeOccupant(occupant);
-  broadcastPresence(
-    room,
-    occupant,
-    {
-      type: "unavailable",
-      statuses: [options.status ?? "307"],
-      reason: options.reason,
-      actor: options.actor,
-      payload: [],
-    },
-    out,
-  );
+  const t = presenceTemplates(occupant, {
+    type: "unavailable",
+    statuses: [options.status ?? "307"],
+    reason: options.reason,
+    actor: options.actor,
+    payload: [],
+  });
+  for (const session of occupant.sessions.keys()) out.push(addressed(t.self, session));
+  for (const recipient of room.occupants.values()) {
+    const template = recipient.isModerator ? t.moderators : t.others;
+    for (const session of recipient.sessions.keys()) others.push(addressed(template, session));
+  }
   ctx.destroyIfEmpty(room);
 }

@@ -4,6 +4,7 @@ import { firstValue, formElement, readForm } from "./data-form.ts";
 import { nickConflict } from "./join.ts";
 import { NS } from "./namespaces.ts";
 import { prepareNick } from "./nick.ts";
+import { broadcastPresence } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { element } from "./stanza.ts";
@@ -25,7 +26,15 @@ export function requestedRegistrationNick(iq: Element): string | undefined {
   return firstValue(form, ROOMNICK);
 }
 
-export function handleRegister(room: Room, inc: Incoming, query: Element): Element | undefined {
+/**
+ * `after` receives what follows the IQ result: when registering (or removing
+ * it) changes the affiliation of a user who is in the room, every occupant
+ * gets that user's updated presence (§7.10: "If the service changes the
+ * user's affiliation and the user is in the room, it MUST send updated
+ * presence from this individual to all occupants"; §9.4 likewise for the
+ * loss of membership).
+ */
+export function handleRegister(room: Room, inc: Incoming, query: Element, after: Element[]): Element | undefined {
   const { stanza, from } = inc;
   const current = room.registrations.get(from.bare);
   if (stanza.attrs.type === "get") {
@@ -44,6 +53,7 @@ export function handleRegister(room: Room, inc: Incoming, query: Element): Eleme
     if (current === undefined) throw refuse.itemNotFound("You are not registered with this room");
     room.registrations.delete(from.bare);
     if (room.affiliationOf(from.bare) === "member") room.affiliations.delete(from.bare);
+    showAffiliation(room, from.bare, after);
     return undefined;
   }
   const form = readForm(query);
@@ -60,5 +70,16 @@ export function handleRegister(room: Room, inc: Incoming, query: Element): Eleme
   if (conflict) throw conflict;
   room.registrations.set(from.bare, prepared.nick);
   if (room.affiliationOf(from.bare) === "none") room.affiliations.set(from.bare, "member");
+  showAffiliation(room, from.bare, after);
   return undefined;
+}
+
+/** Bring the user's occupants in line with its affiliation, announcing each one that changed. */
+function showAffiliation(room: Room, bare: string, out: Element[]): void {
+  const affiliation = room.affiliationOf(bare);
+  for (const occupant of room.occupants.values()) {
+    if (occupant.bare !== bare || occupant.affiliation === affiliation) continue;
+    occupant.affiliation = affiliation;
+    broadcastPresence(room, occupant, {}, out);
+  }
 }

@@ -206,7 +206,10 @@ export class MucService implements MucContext {
       this.#logger?.error({ err, stanza: stanza.toString() }, "bug: stanza handler threw");
       error = new StanzaError("wait", "internal-server-error");
     }
+    // Answer from the address asked when it is ours; never from another
+    // domain: the XMPP server closes a component's stream (invalid-from) that
+    // sends from a domain it does not own (Prosody's validate_from_addresses).
     const to = parseJid(stanza.attrs.to ?? "");
-    out.push(errorReply(stanza, error, to ? stanza.attrs.to! : this.domain));
+    out.push(errorReply(stanza, error, to && to.domain === this.domain ? stanza.attrs.to! : this.domain));
   }
 }

@@ -23,12 +23,17 @@ export function element(name: string, attrs: Record<string, string>, children: N
   return el;
 }
 
-/** Child elements of `stanza` except those whose namespace is in `drop`. */
+/**
+ * Child elements of `stanza` except those whose namespace is in `drop`. The
+ * namespace is the element's resolved one (getNS), not its `xmlns` attribute:
+ * `<o:occupant-id xmlns:o='urn:xmpp:occupant-id:0'/>` is the same element as
+ * `<occupant-id xmlns='urn:xmpp:occupant-id:0'/>` and must be stripped too.
+ */
 export function payloadWithout(stanza: Element, drop: ReadonlySet<string>): Node[] {
   const kept: Node[] = [];
   for (const child of stanza.children) {
     if (typeof child === "string") continue; // whitespace between children
-    if (drop.has(child.attrs.xmlns ?? "")) continue;
+    if (drop.has(child.getNS() ?? "")) continue;
     kept.push(child);
   }
   return kept;

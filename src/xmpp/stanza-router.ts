@@ -22,7 +22,17 @@ export interface StanzaRouterOptions {
 interface Hold {
   readonly request: EntryRequest;
   readonly stanza: Element;
-  readonly queue: Element[];
+  readonly queue: Queued[];
+}
+
+/**
+ * A stanza waiting behind an entry. `beforeJoin` is fixed when it arrives
+ * (a join was pending, so its sender was not yet an occupant) and travels
+ * with it if it moves on to wait behind a later entry.
+ */
+interface Queued {
+  readonly stanza: Element;
+  readonly beforeJoin: boolean;
 }
 
 /**
@@ -38,7 +48,9 @@ interface Hold {
  *   in the room (they were sent before the user was an occupant): a message
  *   gets not-acceptable, never an early delivery;
  * - an unavailable presence cancels a pending join at once: the user gets
- *   its unavailable self-presence, the room never sees it;
+ *   its unavailable self-presence, the room never sees it (and should a
+ *   stanza queued behind that join have been admitted meanwhile by a cached
+ *   answer, the unavailable takes it out of the room as an ordinary leave);
  * - the nick is checked again when the decision lands (the core does), so a
  *   nick taken meanwhile gives `conflict`, not two occupants.
  * Cached decisions come back synchronously and skip all of this.
@@ -57,7 +69,7 @@ export class StanzaRouter {
     return this.#holds.size;
   }
 
-  /** Refuse new entries from now on (shutdown); everything else still flows. */
+  /** Refuse new entries from now on (shutdown), pending ones included when their answer comes; everything else still flows. */
   close(): void {
     this.#closed = true;
   }
@@ -67,7 +79,7 @@ export class StanzaRouter {
     const hold = key === undefined ? undefined : this.#holds.get(key);
     if (hold) {
       if (hold.request.kind === "join" && isUnavailable(stanza)) this.#cancel(key!, hold, stanza);
-      else hold.queue.push(stanza);
+      else hold.queue.push({ stanza, beforeJoin: hold.request.kind === "join" });
       return;
     }
     this.#process(stanza, key, false);
@@ -116,11 +128,11 @@ export class StanzaRouter {
     } catch (err) {
       this.#o.logger.error({ err }, "bug: applying a join decision threw");
     }
-    this.#drain(key, hold.queue, hold.request.kind === "join");
+    this.#drain(key, hold.queue);
   }
 
   /** Handle what queued behind an entry, in order; a new hold takes the rest. */
-  #drain(key: string, queue: Element[], sentBeforeJoin: boolean): void {
+  #drain(key: string, queue: Queued[]): void {
     for (let i = 0; i < queue.length; i++) {
       const next = this.#holds.get(key);
       if (next) {
@@ -128,7 +140,7 @@ export class StanzaRouter {
         return;
       }
       try {
-        this.#process(queue[i]!, key, sentBeforeJoin);
+        this.#process(queue[i]!.stanza, key, queue[i]!.beforeJoin);
       } catch (err) {
         this.#o.logger.error({ err }, "bug: queued stanza threw");
       }
@@ -137,7 +149,11 @@ export class StanzaRouter {
 
   #apply(stanza: Element, request: EntryRequest, decision: Decision): void {
     const out: Element[] = [];
-    if (decision.allowed) {
+    if (decision.allowed && this.#closed) {
+      // Decided after close(): the service has shut down (every occupant got
+      // 332), so admitting the user now would leave it in a room nobody serves.
+      out.push(errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!));
+    } else if (decision.allowed) {
       this.#o.service.handle(stanza, out);
     } else {
       const { question } = request;
@@ -155,10 +171,20 @@ export class StanzaRouter {
   #cancel(key: string, hold: Hold, leave: Element): void {
     this.#holds.delete(key);
     this.#o.metrics?.joins.cancelled.inc();
-    this.#drain(key, hold.queue, true);
+    this.#drain(key, hold.queue);
     // Something queued started another join: the leave cancels that one too.
     if (this.#holds.has(key)) this.route(leave);
+    // Something queued was admitted at once (a cached answer): the leave is a real leave now.
+    else if (this.#inRoom(leave)) this.#process(leave, key, false);
     else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);
+  }
+
+  /** Whether the sender of `stanza` is an occupant of the room it is addressed to. */
+  #inRoom(stanza: Element): boolean {
+    const from = parseJid(stanza.attrs.from ?? "");
+    const to = parseJid(stanza.attrs.to ?? "");
+    if (!from || !to) return false;
+    return this.#o.service.room(to.bare)?.sessions.has(from.full) ?? false;
   }
 
   #send(out: Element[]): void {
