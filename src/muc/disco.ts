@@ -59,20 +59,29 @@ export function serviceItems(ctx: MucContext): Element {
   return element("query", { xmlns: NS.DISCO_ITEMS }, items);
 }
 
-/** §6.4 with the muc#roominfo extension (XEP-0128) so clients can show the room before joining. */
-export function roomInfo(room: Room): Element {
-  const subject = room.subject?.getChildText("subject") ?? "";
+/**
+ * §6.4 with the muc#roominfo extension (XEP-0128) so clients can show the
+ * room before joining. What the owner published (name, description) is for
+ * anyone; what happens inside (subject, head count) only for occupants: a
+ * user the gate keeps out must learn nothing of the room (DESIGN.md).
+ */
+export function roomInfo(room: Room, asker: "occupant" | "outsider"): Element {
+  const fields = [
+    field("FORM_TYPE", NS.MUC_ROOMINFO, "hidden"),
+    field("muc#roominfo_description", room.config.description),
+    field("muc#roomconfig_roomname", room.config.name),
+    field("muc#roomconfig_changesubject", room.config.changeSubject ? "1" : "0"),
+  ];
+  if (asker === "occupant") {
+    fields.push(
+      field("muc#roominfo_subject", room.subject?.getChildText("subject") ?? ""),
+      field("muc#roominfo_occupants", String(room.occupants.size)),
+    );
+  }
   return element("query", { xmlns: NS.DISCO_INFO }, [
     element("identity", { category: "conference", type: "text", name: room.config.name || room.node }),
     ...features(roomFeatures(room)),
-    element("x", { xmlns: NS.DATA, type: "result" }, [
-      field("FORM_TYPE", NS.MUC_ROOMINFO, "hidden"),
-      field("muc#roominfo_description", room.config.description),
-      field("muc#roominfo_subject", subject),
-      field("muc#roominfo_occupants", String(room.occupants.size)),
-      field("muc#roomconfig_roomname", room.config.name),
-      field("muc#roomconfig_changesubject", room.config.changeSubject ? "1" : "0"),
-    ]),
+    element("x", { xmlns: NS.DATA, type: "result" }, fields),
   ]);
 }
 

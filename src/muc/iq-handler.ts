@@ -63,7 +63,7 @@ function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element
     case NS.DISCO_INFO:
       if (!isGet) break;
       if (payload.attrs.node) throw refuse.itemNotFound("No such node");
-      return roomInfo(room);
+      return roomInfo(room, inc.occupant ? "occupant" : "outsider");
     case NS.DISCO_ITEMS:
       if (!isGet) break;
       return roomItems();

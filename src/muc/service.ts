@@ -1,15 +1,13 @@
 import type { Element } from "@xmpp/xml";
 import type { AuthQuestion } from "../auth/types.ts";
 import { StanzaError } from "../errors.ts";
-import { parseJid, type Jid } from "../jid.ts";
+import { parseJid } from "../jid.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Incoming, MucContext } from "./context.ts";
 import { handleIq } from "./iq-handler.ts";
-import { checkJoin } from "./join.ts";
 import { kickOccupant, type KickOptions } from "./kick.ts";
 import { handleMessage } from "./message-handler.ts";
-import { checkNickChange } from "./nick-change.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
 import { handlePresence } from "./presence-handler.ts";
@@ -98,9 +96,13 @@ export class MucService implements MucContext {
   /**
    * If `stanza` asks to put a user into a room under a nick — a join, a nick
    * change (XEP-0045 §7.6) or a registration (§7.10) — the question for the
-   * gate. `undefined` for everything else, and for requests the service will
-   * refuse anyway (bad nick, nick taken): they need no HTTP round trip.
-   * Changes nothing.
+   * gate. `undefined` for everything else, and for nicks the service refuses
+   * whatever the gate says (malformed): they need no HTTP round trip.
+   *
+   * A nick already taken is deliberately NOT settled here: answering
+   * `conflict` before the gate would let a user the gate denies probe who
+   * is in the room, and DESIGN.md promises a denied user learns nothing of
+   * it. The conflict is found when the decision is applied. Changes nothing.
    */
   entryRequest(stanza: Element): EntryRequest | undefined {
     if (stanza.attrs.type !== undefined && !(stanza.name === "iq" && stanza.attrs.type === "set")) return undefined;
@@ -115,24 +117,20 @@ export class MucService implements MucContext {
       userHost: from.domain,
       question: { userJID: from.bare, mucJID: to.bare, nickname },
     });
-    const inc: Incoming = { stanza, from, to, room, occupant: room?.sessions.get(from.full) };
-    try {
-      if (stanza.name === "iq") {
-        if (to.resource || !room) return undefined;
-        const requested = requestedRegistrationNick(stanza);
-        if (requested === undefined) return undefined;
-        const prepared = prepareNick(requested);
-        return "nick" in prepared ? ask("registration", prepared.nick) : undefined;
-      }
-      if (!to.resource) return undefined;
-      if (!inc.occupant) return ask("join", checkJoin(inc).nick);
-      const prepared = prepareNick(to.resource);
-      if ("nick" in prepared && prepared.nick === inc.occupant.nick) return undefined; // a presence update
-      return ask("nick-change", checkNickChange(inc, inc.occupant).nick);
-    } catch (err) {
-      if (err instanceof StanzaError) return undefined;
-      throw err;
+    if (stanza.name === "iq") {
+      if (to.resource || !room) return undefined;
+      const requested = requestedRegistrationNick(stanza);
+      if (requested === undefined) return undefined;
+      const prepared = prepareNick(requested);
+      return "nick" in prepared ? ask("registration", prepared.nick) : undefined;
     }
+    if (!to.resource) return undefined;
+    const prepared = prepareNick(to.resource);
+    if (!("nick" in prepared)) return undefined;
+    const occupant = room?.sessions.get(from.full);
+    if (!occupant) return ask("join", prepared.nick);
+    if (prepared.nick === occupant.nick) return undefined; // a presence update (§7.7)
+    return ask("nick-change", prepared.nick);
   }
 
   /** Refuse an entry the gate denied: XEP-0045 §7.2.6-style error to the user only, nothing to the room. */

@@ -48,7 +48,18 @@ describe("service discovery", () => {
       expect(features(query)).not.toContain(contradiction);
     }
     expect(formValue(query, "FORM_TYPE")).toBe("http://jabber.org/protocol/muc#roominfo");
-    expect(formValue(query, "muc#roominfo_occupants")).toBe("1");
+  });
+
+  test("only occupants learn the head count and subject from disco#info; outsiders see what the owner published", () => {
+    const f = fixture();
+    f.join(ALICE, "lobby", "Alice");
+    const outsider = f.iq(STRANGER, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
+    expect(formValue(outsider, "muc#roominfo_occupants")).toBeUndefined();
+    expect(formValue(outsider, "muc#roominfo_subject")).toBeUndefined();
+    expect(formValue(outsider, "muc#roominfo_description")).toBe("");
+    const inside = f.iq(ALICE, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
+    expect(formValue(inside, "muc#roominfo_occupants")).toBe("1");
+    expect(formValue(inside, "muc#roominfo_subject")).toBe("");
   });
 
   test("a hidden room says muc_hidden and is not listed", () => {

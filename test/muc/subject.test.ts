@@ -71,7 +71,7 @@ describe("the room subject", () => {
     expect(last.getChildText("subject")).toBe("");
   });
 
-  test("disco#info shows the current subject in muc#roominfo", () => {
+  test("disco#info shows occupants the current subject in muc#roominfo", () => {
     const f = room();
     f.send(subject(ALICE, "Plans"));
     const info = f.iq(BOB, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;

@@ -32,6 +32,7 @@ const ALICE = "alice@a.test/phone";
 const BOB = "bob@b.test/pc";
 const BOB2 = "bob@b.test/laptop";
 const CAROL = "carol@c.test/home";
+const DAVE = "dave@d.test/x";
 
 const keyOf = (q: AuthQuestion) => `${q.userJID}|${q.mucJID}|${q.nickname}`;
 
@@ -328,14 +329,23 @@ describe("the stanza router and the join gate", () => {
     expect(errorCondition(h.to(CAROL)[0]!)).toBe("not-authorized");
   });
 
-  test("joins the service would refuse anyway (bad nick, taken nick) never reach the gate", () => {
+  test("a malformed nick never reaches the gate", () => {
+    const h = harness();
+    h.join(CAROL, "bad\u202Enick");
+    expect(h.gate.asked).toHaveLength(0);
+    expect(h.to(CAROL).map(errorCondition)).toEqual(["jid-malformed"]);
+  });
+
+  test("a taken nick is settled after the gate, so a denied user cannot probe the roster", () => {
     const h = harness();
     h.gate.cached.set(`bob@b.test|${ROOM}|Bob`, true);
     h.join(BOB, "Bob");
+    h.gate.cached.set(`carol@c.test|${ROOM}|Bob`, false);
     h.join(CAROL, "Bob");
-    h.join(CAROL, "bad\u202Enick");
-    expect(h.gate.asked).toHaveLength(1);
-    expect(h.to(CAROL).map(errorCondition)).toEqual(["conflict", "jid-malformed"]);
+    expect(h.to(CAROL).map(errorCondition)).toEqual(["not-authorized"]);
+    h.gate.cached.set(`dave@d.test|${ROOM}|Bob`, true);
+    h.join(DAVE, "Bob");
+    expect(h.to(DAVE).map(errorCondition)).toEqual(["conflict"]);
   });
 
   test("when mustAuthorize says no, no question is asked and the join is immediate", () => {
