@@ -100,7 +100,7 @@ function tagEnd(buf: string, lt: number): number {
  * Resumable: keeps the unfinished tail and the nesting depth between chunks.
  * Offsets (`pos`, `start`, `startTagEnd`) are relative to `buf`.
  */
-class StanzaScanner {
+export class StanzaScanner {
   private buf = "";
   private pos = 0;
   private depth = 0;

@@ -17,7 +17,10 @@ export { xml, type Element };
  * client errors are caught and kept in `errors`.
  */
 
-/** A predicate, or attributes that must all be equal (`name` is the element name). */
+/**
+ * A predicate, or attributes that must all be equal (`name` is the element
+ * name; `type: ""` matches a stanza without a type, e.g. available presence).
+ */
 export type Match =
   | ((stanza: Element) => boolean)
   | { name?: "message" | "presence" | "iq"; from?: string; to?: string; type?: string; id?: string };
@@ -145,12 +148,12 @@ export async function connectClient(options: ConnectOptions): Promise<TestClient
 
   const who = `${options.username}@${domain}`;
   let jid: string;
+  let loginTimer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const started = xmpp.start();
-    const timer = Bun.sleep(loginTimeout).then(() => {
-      throw new Error(`timed out after ${loginTimeout} ms`);
+    const timedOut = new Promise<never>((_, reject) => {
+      loginTimer = setTimeout(() => reject(new Error(`timed out after ${loginTimeout} ms`)), loginTimeout);
     });
-    jid = String(await Promise.race([started, timer]));
+    jid = String(await Promise.race([xmpp.start(), timedOut]));
     online = true;
   } catch (err) {
     await xmpp.stop().catch(() => {});
@@ -159,6 +162,8 @@ export async function connectClient(options: ConnectOptions): Promise<TestClient
       `connectClient: ${who} could not log in on 127.0.0.1:${options.server.c2sPort}: ${detail}` +
         (errors.length ? ` (client errors: ${errors.map((e) => e.message).join("; ")})` : ""),
     );
+  } finally {
+    clearTimeout(loginTimer);
   }
 
   function find(test: (s: Element) => boolean, from: number): number {

@@ -64,6 +64,8 @@ export interface ProsodyServer {
   readonly components: readonly ComponentSlot[];
   /** `xmpp://127.0.0.1:<componentPort>`, what a component's `service` is. */
   readonly componentService: string;
+  /** Another slot in the shape `startMucgate({ prosody })` takes, e.g. to run a component on it. */
+  slot(domain: string): { componentDomain: string; componentSecret: string; componentService: string };
   readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
@@ -355,6 +357,11 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
     components,
     get componentService() {
       return `xmpp://127.0.0.1:${componentPort}`;
+    },
+    slot(name) {
+      const c = components.find((x) => x.domain === name);
+      if (!c) throw new Error(`slot: no component ${name} (have ${components.map((x) => x.domain).join(", ")})`);
+      return { componentDomain: c.domain, componentSecret: c.secret, componentService: `xmpp://127.0.0.1:${componentPort}` };
     },
     dir,
     configPath,
