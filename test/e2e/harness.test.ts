@@ -19,7 +19,7 @@ import {
   xml,
   type TestClient,
 } from "./harness/client.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
+import { startMucgate } from "./harness/mucgate.ts";
 import { freePort, freePorts } from "./harness/ports.ts";
 import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
 
