@@ -256,4 +256,33 @@ export async function componentBench(): Promise<BenchResult> {
   }
 }
 
-if (import.meta.main) await runStandalone(componentBench);
+/**
+ * `--profile-warm`: for `bun --cpu-prof-md bench/component.bench.ts --profile-warm`.
+ * One cold round to fill the cache, then warm join/leave rounds only (no echo,
+ * no assertions beyond the phases completing), so the profile is the warm path.
+ */
+async function profileWarm(rounds = 8): Promise<void> {
+  const auth = startAuthServer();
+  const muc = new Driver("mucgate");
+  const config = benchConfig({ component_service: `xmpp://127.0.0.1:${muc.server.port}`, http_port: freePort(), muc_http_auth_url: auth.url });
+  const metrics = new Metrics();
+  const mucgate = startMucgate(config, { logger: silentLogger, authorizer: createGate(config, { metrics, logger: silentLogger }), metrics });
+  await muc.connected();
+  await waitFor(() => mucgate.connection.state === "online", "mucgate online");
+  await muc.run(joinOf("p"), false);
+  await muc.run(leaveOf("p"), true);
+  auth.reset();
+  for (let r = 0; r < rounds; r++) {
+    const j = await muc.run(joinOf("p"), false);
+    const l = await muc.run(leaveOf("p"), true);
+    console.log(`warm round ${r}: joins ${((USERS / j.ms) * 1000).toFixed(0)}/s, leaves ${((USERS / l.ms) * 1000).toFixed(0)}/s`);
+  }
+  assert(auth.requests() === 0, "warm rounds asked nothing");
+  await mucgate.stop();
+  process.exit(0);
+}
+
+if (import.meta.main) {
+  if (process.argv.includes("--profile-warm")) await profileWarm();
+  else await runStandalone(componentBench);
+}

@@ -75,6 +75,11 @@ export function startXmppServer(options: { secret: string; onData: (chunk: strin
         const chunk = bytes.toString("latin1");
         if (state.handshaken) {
           options.onData(chunk);
+          // The component closes its stream on stop: close ours, so it need not wait for a timeout.
+          if (chunk.endsWith("</stream:stream>")) {
+            send(socket, "</stream:stream>");
+            socket.end();
+          }
           return;
         }
         state.header += chunk;
