@@ -5,9 +5,14 @@
  * Anything of `type="error"` is reported as a failure: the benchmarks only
  * send joins and leaves that must succeed.
  *
- * Works on serialised output of both mucgate (ltx: double quotes) and the
- * echo component (same).
+ * Attribute values may be quoted either way (mucgate and the echo component
+ * differ), so every search is done for both quote characters.
  */
+function indexOfEither(buf: string, a: string, b: string, from = 0): number {
+  const i = buf.indexOf(a, from);
+  const j = buf.indexOf(b, from);
+  return i === -1 ? j : j === -1 ? i : Math.min(i, j);
+}
 export class AnswerCounter {
   #carry = "";
 
@@ -23,16 +28,16 @@ export class AnswerCounter {
     const p = buf.lastIndexOf("</presence>");
     const m = buf.lastIndexOf("</message>");
     const cut = Math.max(p === -1 ? 0 : p + 11, m === -1 ? 0 : m + 10);
-    const error = buf.indexOf('type="error"');
+    const error = indexOfEither(buf, 'type="error"', "type='error'");
     if (error !== -1 && error < cut) {
       const start = buf.lastIndexOf("<", error);
       this.onError(buf.slice(start, start + 600));
     }
-    for (let k = buf.indexOf('code="110"'); k !== -1 && k < cut; k = buf.indexOf('code="110"', k + 10)) {
+    for (let k = indexOfEither(buf, 'code="110"', "code='110'"); k !== -1 && k < cut; k = indexOfEither(buf, 'code="110"', "code='110'", k + 10)) {
       const start = buf.lastIndexOf("<presence", k);
       // Searches stay inside the start tag: a miss must not scan the rest of the buffer.
       const tag = start === -1 ? "" : buf.slice(start, buf.indexOf(">", start));
-      const to = tag.indexOf(' to="u');
+      const to = indexOfEither(tag, ' to="u', " to='u");
       if (to === -1) {
         this.onError(buf.slice(Math.max(0, start), k + 20));
         continue;
@@ -43,7 +48,7 @@ export class AnswerCounter {
         if (!(c >= 0 && c <= 9)) break;
         user = user * 10 + c;
       }
-      this.onSelf(user, tag.includes(' type="unavailable"'));
+      this.onSelf(user, tag.includes(' type="unavailable"') || tag.includes(" type='unavailable'"));
     }
     this.#carry = buf.slice(cut);
     this.onChunk();
