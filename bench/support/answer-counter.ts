@@ -6,13 +6,14 @@
  * send joins and leaves that must succeed.
  *
  * Attribute values may be quoted either way (mucgate and the echo component
- * differ), so every search is done for both quote characters.
+ * differ); one regular expression pass per chunk finds both, so the cost stays
+ * linear in the output however big the burst.
  */
-function indexOfEither(buf: string, a: string, b: string, from = 0): number {
-  const i = buf.indexOf(a, from);
-  const j = buf.indexOf(b, from);
-  return i === -1 ? j : j === -1 ? i : Math.min(i, j);
-}
+const SELF = /code=["']110["']/g;
+const ERROR = /type=["']error["']/;
+const TO_USER = / to=["']u/;
+const UNAVAILABLE = / type=["']unavailable["']/;
+
 export class AnswerCounter {
   #carry = "";
 
@@ -28,27 +29,30 @@ export class AnswerCounter {
     const p = buf.lastIndexOf("</presence>");
     const m = buf.lastIndexOf("</message>");
     const cut = Math.max(p === -1 ? 0 : p + 11, m === -1 ? 0 : m + 10);
-    const error = indexOfEither(buf, 'type="error"', "type='error'");
-    if (error !== -1 && error < cut) {
-      const start = buf.lastIndexOf("<", error);
-      this.onError(buf.slice(start, start + 600));
+    const complete = buf.slice(0, cut);
+    const error = ERROR.exec(complete);
+    if (error) {
+      const start = complete.lastIndexOf("<", error.index);
+      this.onError(complete.slice(start, start + 600));
     }
-    for (let k = indexOfEither(buf, 'code="110"', "code='110'"); k !== -1 && k < cut; k = indexOfEither(buf, 'code="110"', "code='110'", k + 10)) {
-      const start = buf.lastIndexOf("<presence", k);
+    SELF.lastIndex = 0;
+    for (let hit = SELF.exec(complete); hit; hit = SELF.exec(complete)) {
+      const k = hit.index;
+      const start = complete.lastIndexOf("<presence", k);
       // Searches stay inside the start tag: a miss must not scan the rest of the buffer.
-      const tag = start === -1 ? "" : buf.slice(start, buf.indexOf(">", start));
-      const to = indexOfEither(tag, ' to="u', " to='u");
-      if (to === -1) {
-        this.onError(buf.slice(Math.max(0, start), k + 20));
+      const tag = start === -1 ? "" : complete.slice(start, complete.indexOf(">", start));
+      const to = TO_USER.exec(tag);
+      if (!to) {
+        this.onError(complete.slice(Math.max(0, start), k + 20));
         continue;
       }
       let user = 0;
-      for (let i = to + 6; ; i++) {
+      for (let i = to.index + 6; ; i++) {
         const c = tag.charCodeAt(i) - 48;
         if (!(c >= 0 && c <= 9)) break;
         user = user * 10 + c;
       }
-      this.onSelf(user, tag.includes(' type="unavailable"') || tag.includes(" type='unavailable'"));
+      this.onSelf(user, UNAVAILABLE.test(tag));
     }
     this.#carry = buf.slice(cut);
     this.onChunk();

@@ -6,13 +6,22 @@ import { Element, type Node } from "@xmpp/xml";
  * Broadcasts are the hot path: one groupchat message becomes one stanza per
  * occupant session, identical but for `to`. `addressed()` makes that copy
  * without copying the payload — the copies share the template's children,
- * which are never mutated after the template is built.
+ * and templates are never mutated once built — and remembers its template,
+ * so the serialiser (src/xmpp/serialize.ts) writes the shared part once.
  */
+export class AddressedElement extends Element {
+  constructor(
+    readonly template: Element,
+    readonly to: string,
+  ) {
+    super(template.name);
+    this.attrs = { ...template.attrs, to };
+    this.children = template.children;
+  }
+}
+
 export function addressed(template: Element, to: string): Element {
-  const copy = new Element(template.name);
-  copy.attrs = { ...template.attrs, to };
-  copy.children = template.children;
-  return copy;
+  return new AddressedElement(template instanceof AddressedElement ? template.template : template, to);
 }
 
 /** A new element with the given attributes and children (children not re-parented). */
@@ -33,7 +42,10 @@ export function payloadWithout(stanza: Element, drop: ReadonlySet<string>): Node
   const kept: Node[] = [];
   for (const child of stanza.children) {
     if (typeof child === "string") continue; // whitespace between children
-    if (drop.has(child.getNS() ?? "")) continue;
+    // Unprefixed and without xmlns, a child is in the stanza's own namespace,
+    // which is never a MUC one: skip resolving it up the tree.
+    const ns = child.name.includes(":") ? child.getNS() : child.attrs.xmlns;
+    if (ns !== undefined && drop.has(ns)) continue;
     kept.push(child);
   }
   return kept;
