@@ -105,6 +105,34 @@ describe("join order (§7.2.3–§7.2.16)", () => {
     await alice.waitFor(groupchatFrom(`${room}/Bob the Builder`, "hi"));
   });
 
+  test("a join from a session already in the room gets the whole join again (§7.2.1 resync); the room sees no one come or go", async () => {
+    const room = rig.room("resync");
+    const alice = await rig.client("alice");
+    const bob = await rig.client("bob");
+    await join(alice, room, "Alice");
+    await say(alice, room, "Alice", ["before the resync"]);
+    await join(bob, room, "Bob");
+    await alice.waitFor(presenceFrom(`${room}/Bob`));
+
+    // Bob's client lost track of the room and joins again from the same full JID.
+    const { self, received } = await join(bob, room, "Bob");
+    expect(received.map((s) => `${s.name} ${s.attrs.from}`)).toEqual([
+      `presence ${room}/Alice`,
+      `presence ${room}/Bob`,
+      `message ${room}/Alice`,
+      `message ${room}`,
+    ]);
+    expect(statusCodes(self)).toEqual([110]);
+    expect(mucItem(self)).toEqual({ affiliation: "none", role: "participant", jid: bob.jid });
+    expect(bodies(historyOf(received))).toEqual(["before the resync"]);
+
+    // Its <history/> limits apply as on any join.
+    expect(historyOf((await join(bob, room, "Bob", { history: { maxstanzas: 0 } })).received)).toEqual([]);
+    await alice.expectNothing(presenceFrom(`${room}/Bob`, "unavailable"), 200);
+    await bob.send(groupchat(room, "still one Bob"));
+    await alice.waitFor(groupchatFrom(`${room}/Bob`, "still one Bob"));
+  });
+
   test("a subject set before the join is the last thing the joiner gets, from the occupant who set it", async () => {
     const room = rig.room("subject-join");
     const alice = await rig.client("alice");
