@@ -188,6 +188,24 @@ describe("from clients, through Prosody", () => {
     await join(bob, room, "Bob");
   });
 
+  test("unusual but valid nicks (XML specials, a slash, non-Latin, emoji) work end to end", async () => {
+    const room = rig.room("odd-nicks");
+    const alice = await rig.client("alice");
+    await join(alice, room, "Alice");
+    for (const [user, nick] of [
+      ["bob", `O'Brien <&> "quoted"`],
+      ["carol", "a/b/c"],
+      ["dave", "Zoë 日本 🎉"],
+    ] as const) {
+      const c = await rig.client(user);
+      const { self } = await join(c, room, nick);
+      expect(self.attrs.from).toBe(`${room}/${nick}`);
+      expect(statusCodes(self)).toEqual([110]);
+      await c.send(groupchat(room, `I am ${nick}`));
+      await alice.waitFor(groupchatFrom(`${room}/${nick}`, `I am ${nick}`));
+    }
+  });
+
   test("IQs mucgate does not serve: unknown namespace service-unavailable, muc#admin get feature-not-implemented", async () => {
     const room = rig.room("unknown-iq");
     const alice = await rig.client("alice");

@@ -268,3 +268,22 @@ describe("occupant id (XEP-0421)", () => {
     expect(carolJoin.received.filter((s) => fromRoom(room)(s) && s.attrs.from !== `${room}/Carol`).length).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe("occupant id across rooms", () => {
+  test("the same user has a different occupant id in each room (XEP-0421 §3: not linkable across rooms)", async () => {
+    const [one, two] = [rig.room("oid-one"), rig.room("oid-two")];
+    const alice = await rig.client("alice");
+    const a = await join(alice, one, "Alice");
+    const b = await join(alice, two, "Alice");
+    expect(occupantId(a.self)).toBeString();
+    expect(occupantId(b.self)).toBeString();
+    expect(occupantId(a.self)).not.toBe(occupantId(b.self)!);
+    // …and the same one again after leaving and coming back.
+    await alice.send(leavePresence(`${one}/Alice`));
+    await alice.waitFor(presenceFrom(`${one}/Alice`, "unavailable"));
+    await alice.send(leavePresence(`${two}/Alice`));
+    await alice.waitFor(presenceFrom(`${two}/Alice`, "unavailable"));
+    const again = await join(alice, one, "Alice");
+    expect(occupantId(again.self)).toBe(occupantId(a.self)!);
+  });
+});

@@ -476,7 +476,7 @@ describe("kick from XMPP (§8.2)", () => {
     await bob.expectNothing(fromRoom(room), 200);
   });
 
-  test("a participant may not kick (forbidden); kicking an absent nick is item-not-found", async () => {
+  test("a participant may not kick (forbidden); an absent nick is item-not-found; an owner cannot be kicked (not-allowed)", async () => {
     const { room, alice, bob } = await aliceAndBob("kick-refused");
     const refused = await bob.iq(kickIq(room, "Alice"));
     expect(refused.attrs.from).toBe(room);
@@ -485,6 +485,11 @@ describe("kick from XMPP (§8.2)", () => {
 
     const missing = await alice.iq(kickIq(room, "Nobody"));
     expect(errorOf(missing)).toEqual({ type: "cancel", condition: "item-not-found" });
+
+    // An owner is above every kick, its own included: not-allowed.
+    const self = await alice.iq(kickIq(room, "Alice"));
+    expect(errorOf(self)).toEqual({ type: "cancel", condition: "not-allowed" });
+    await alice.expectNothing(presenceFrom(`${room}/Alice`, "unavailable"), 100);
     await bob.expectNothing(presenceFrom(`${room}/Bob`, "unavailable"), 100);
   });
 });
