@@ -3,6 +3,7 @@ import type { Incoming, MucContext } from "./context.ts";
 import { join } from "./join.ts";
 import { leave, leavePayload } from "./leave.ts";
 import { prepareNick } from "./nick.ts";
+import { NS } from "./namespaces.ts";
 import { changeNick } from "./nick-change.ts";
 import { broadcastPresence } from "./presence.ts";
 import { refuse } from "./stanza-error.ts";
@@ -12,7 +13,7 @@ const IGNORED_TYPES = new Set(["probe", "subscribe", "subscribed", "unsubscribe"
 
 /**
  * Presence addressed to `room@service/nick`: the whole occupant life cycle
- * (XEP-0045 §7.2 join, §7.6 nick change, §7.7 presence update, §7.14 leave),
+ * (XEP-0045 §7.2 join and resync, §7.6 nick change, §7.7 presence update, §7.14 leave),
  * plus presence errors bounced by a user's server, which remove that session.
  */
 export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): void {
@@ -39,6 +40,14 @@ export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): 
   }
   const prepared = prepareNick(inc.to.resource);
   if ("nick" in prepared && prepared.nick === occupant.nick) {
+    if (stanza.getChild("x", NS.MUC)) {
+      // §7.2.1: a join from a session already in the room means the client
+      // lost its synchronisation; it SHOULD get exactly what a join sends
+      // (occupants, self-presence, history, subject). Only that session
+      // hears of it, as when a second session joins a nick.
+      join(ctx, inc, out);
+      return;
+    }
     // §7.7: a presence update, shown to everyone.
     room.addSession(occupant, from.full, stanza);
     broadcastPresence(room, occupant, {}, out);

@@ -1,0 +1,195 @@
+/**
+ * `GET /health` (DESIGN.md "HTTP API"): 200 while the component link is up,
+ * 503 with the link's state otherwise — before the first connection, after a
+ * lost one, and back to 200 once mucgate reconnects. And what an outage of
+ * the XMPP server leaves behind: occupants whose sessions died with it, which
+ * the server's bounces then remove (status 333).
+ *
+ * File-local servers: these tests take links down on purpose.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
+import { connectClient, groupchat, statusCodes, type TestClient } from "./harness/client.ts";
+import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
+import { freePort } from "./harness/ports.ts";
+import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { waitUntil } from "./harness/wait-until.ts";
+import { groupchatFrom, join, presenceFrom } from "./muc-fixture.ts";
+
+let prosody: ProsodyServer;
+let auth: AuthServer;
+const cleanups: (() => Promise<unknown>)[] = [];
+beforeAll(async () => {
+  prosody = await startProsody();
+  auth = startAuthServer();
+});
+afterEach(async () => {
+  for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => {});
+});
+afterAll(async () => {
+  await auth?.stop();
+  await prosody?.stop();
+});
+
+async function health(mucgate: MucgateProcess): Promise<{ status: number; body: { status?: string; xmpp?: string } }> {
+  const res = await mucgate.health();
+  return { status: res.status, body: (await res.json()) as { status?: string; xmpp?: string } };
+}
+
+/** Poll /health until `want` (the HTTP server may not listen yet; mucgate retries with backoff). */
+async function healthBecomes(mucgate: MucgateProcess, want: number, timeout = 15_000) {
+  let last = "no answer";
+  return waitUntil(
+    async () => {
+      try {
+        const h = await health(mucgate);
+        last = `${h.status} ${JSON.stringify(h.body)}`;
+        return h.status === want ? h : false;
+      } catch (err) {
+        last = (err as Error).message;
+        return false;
+      }
+    },
+    { timeout, interval: 20, describe: () => `/health never answered ${want} (last: ${last}).\n${mucgate.output()}` },
+  );
+}
+
+async function client(user: string): Promise<TestClient> {
+  prosody.register(user, "pw");
+  const c = await connectClient({ server: prosody, username: user, password: "pw" });
+  cleanups.push(() => c.stop());
+  return c;
+}
+
+/**
+ * A TCP relay in front of Prosody's component port that the test opens and
+ * closes: "nothing listens", "the link is up", "the link broke" on demand,
+ * with Prosody itself running throughout.
+ */
+interface Relay {
+  readonly port: number;
+  open(): Promise<void>;
+  /** Stop listening and cut every relayed connection. */
+  close(): Promise<void>;
+}
+
+async function relayTo(targetPort: number): Promise<Relay> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const relay: Relay = {
+    port,
+    open() {
+      server = createServer((downstream) => {
+        const upstream = connect({ host: "127.0.0.1", port: targetPort });
+        for (const s of [downstream, upstream]) {
+          sockets.add(s);
+          s.on("error", () => {});
+          s.on("close", () => {
+            sockets.delete(s);
+            downstream.destroy();
+            upstream.destroy();
+          });
+        }
+        downstream.pipe(upstream);
+        upstream.pipe(downstream);
+      });
+      return new Promise((resolve, reject) => {
+        server!.once("error", reject);
+        server!.listen({ host: "127.0.0.1", port }, () => resolve());
+      });
+    },
+    async close() {
+      const s = server;
+      server = undefined;
+      for (const socket of sockets) socket.destroy();
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+  return relay;
+}
+
+describe("GET /health", () => {
+  test("200 {status: ok, xmpp: online} while connected", async () => {
+    const mucgate = await startMucgate({ prosody, authUrl: auth.url });
+    cleanups.push(() => mucgate.stop());
+    const h = await health(mucgate);
+    expect(h).toEqual({ status: 200, body: { status: "ok", xmpp: "online" } });
+  });
+
+  test("503 with the state while nothing listens on the component port, 200 once it can connect, 503 again when the link breaks", async () => {
+    const relay = await relayTo(prosody.componentPort);
+    cleanups.push(() => relay.close());
+    const mucgate = await startMucgate({
+      prosody: { ...prosody.slot(prosody.componentDomain), componentService: `xmpp://127.0.0.1:${relay.port}` },
+      authUrl: auth.url,
+      waitForOnline: false,
+    });
+    cleanups.push(() => mucgate.stop());
+
+    const down = await healthBecomes(mucgate, 503);
+    expect(down.body.status).toBe("unavailable");
+    expect(["offline", "connecting"]).toContain(down.body.xmpp!);
+    // It says why, and keeps trying.
+    await mucgate.waitForLog(/component offline: connection refused/);
+
+    await relay.open();
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+    // Really online: a client can use the service.
+    const alice = await client("alice");
+    await join(alice, `health-1@${prosody.componentDomain}`, "Alice");
+
+    await relay.close();
+    const lost = await healthBecomes(mucgate, 503);
+    expect(lost.body.status).toBe("unavailable");
+    expect(["offline", "connecting"]).toContain(lost.body.xmpp!);
+    await mucgate.waitForLog(/component offline: stream lost/);
+
+    await relay.open();
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+    expect(mucgate.exitCode).toBeNull();
+  });
+});
+
+describe("the XMPP server goes away and comes back", () => {
+  test("503 while Prosody is down, 200 after its restart; occupants whose sessions died are removed by the server's bounces (333)", async () => {
+    const mucgate = await startMucgate({ prosody, authUrl: auth.url });
+    cleanups.push(() => mucgate.stop());
+    const room = `outage-1@${prosody.componentDomain}`;
+    const alice = await client("alice");
+    const bob = await client("bob");
+    await join(alice, room, "Alice");
+    await join(bob, room, "Bob");
+
+    // Prosody stops (its own process, started by this file).
+    process.kill(prosody.pid!, "SIGTERM");
+    const down = await healthBecomes(mucgate, 503);
+    expect(["offline", "connecting"]).toContain(down.body.xmpp!);
+
+    await prosody.restart();
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+
+    // Every client was cut, but their unavailable presences never reached
+    // mucgate (its link went down with Prosody): it still lists Bob, whose
+    // session no longer exists.
+    const alice2 = await client("alice");
+    const { received } = await join(alice2, room, "Alice");
+    expect(received.some(presenceFrom(`${room}/Bob`))).toBe(true);
+
+    // The first groupchat to Bob's dead session bounces (service-unavailable):
+    // the room removes him and says why (333, XEP-0045 §7.2.3 / Prosody's behaviour).
+    await alice2.send(groupchat(room, "anyone here?"));
+    await alice2.waitFor(groupchatFrom(`${room}/Alice`, "anyone here?"));
+    const removed = await alice2.waitFor(presenceFrom(`${room}/Bob`, "unavailable"));
+    expect(statusCodes(removed)).toEqual([333]);
+
+    // A newcomer no longer sees him, and Bob may come back under his nick.
+    const carol = await client("carol");
+    const carolJoin = await join(carol, room, "Carol");
+    expect(carolJoin.received.some(presenceFrom(`${room}/Bob`))).toBe(false);
+    const bob2 = await client("bob");
+    await join(bob2, room, "Bob");
+    await alice2.waitFor(presenceFrom(`${room}/Bob`));
+  });
+});
