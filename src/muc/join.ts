@@ -5,7 +5,7 @@ import { parseHistoryRequest } from "./history.ts";
 import { prepareNick } from "./nick.ts";
 import { NS } from "./namespaces.ts";
 import { Occupant, defaultRole } from "./occupant.ts";
-import { broadcastPresence, presenceTemplates } from "./presence.ts";
+import { broadcastPresence, currentPresence, presenceTemplates } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed, element } from "./stanza.ts";
@@ -84,7 +84,7 @@ export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
   const seesJids = occupant.isModerator;
   for (const other of room.occupants.values()) {
     if (other === occupant) continue;
-    const t = presenceTemplates(other);
+    const t = currentPresence(other);
     out.push(addressed(seesJids ? t.moderators : t.others, from.full));
   }
 

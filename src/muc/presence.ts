@@ -74,6 +74,43 @@ export function presenceTemplates(occupant: Occupant, change: PresenceChange = {
   };
 }
 
+interface Cached {
+  readonly presence: Element;
+  readonly role: Occupant["role"];
+  readonly affiliation: Occupant["affiliation"];
+  readonly jid: string;
+  readonly session: string;
+  readonly templates: PresenceTemplates;
+}
+
+const current = new WeakMap<Occupant, Cached>();
+
+/**
+ * An occupant's presence as it stands, for everyone who joins after it: the
+ * same templates serve every newcomer until something they show changes
+ * (presence, role, affiliation, nick, the session the real JID names). Each
+ * join into a room of k occupants sends k of these; building them anew each
+ * time was a tenth of a join's cost (bench profile).
+ */
+export function currentPresence(occupant: Occupant): PresenceTemplates {
+  const session = occupant.latestSession();
+  const hit = current.get(occupant);
+  if (
+    hit !== undefined &&
+    hit.presence === occupant.presence &&
+    hit.role === occupant.role &&
+    hit.affiliation === occupant.affiliation &&
+    hit.jid === occupant.jid &&
+    hit.session === session
+  ) {
+    return hit.templates;
+  }
+  const templates = presenceTemplates(occupant);
+  const { presence, role, affiliation, jid } = occupant;
+  current.set(occupant, { presence, role, affiliation, jid, session, templates });
+  return templates;
+}
+
 /** Send one occupant's presence to every session in the room, itself included. */
 export function broadcastPresence(room: Room, occupant: Occupant, change: PresenceChange, out: Element[]): void {
   const t = presenceTemplates(occupant, change);

@@ -4,6 +4,7 @@ import { StanzaError } from "../errors.ts";
 import { parseJid } from "../jid.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
+import { addressesOf } from "./addresses.ts";
 import type { Incoming, MucContext } from "./context.ts";
 import { handleIq } from "./iq-handler.ts";
 import { kickOccupant, type KickOptions } from "./kick.ts";
@@ -107,8 +108,7 @@ export class MucService implements MucContext {
   entryRequest(stanza: Element): EntryRequest | undefined {
     if (stanza.attrs.type !== undefined && !(stanza.name === "iq" && stanza.attrs.type === "set")) return undefined;
     if (stanza.name !== "presence" && stanza.name !== "iq") return undefined;
-    const from = parseJid(stanza.attrs.from ?? "");
-    const to = parseJid(stanza.attrs.to ?? "");
+    const { from, to } = addressesOf(stanza);
     if (!from || !to || !to.local || to.domain !== this.domain) return undefined;
     const room = this.rooms.get(to.bare);
     const ask = (kind: EntryRequest["kind"], nickname: string): EntryRequest => ({
@@ -178,14 +178,12 @@ export class MucService implements MucContext {
 
   #incoming(stanza: Element, out: Element[]): Incoming | undefined {
     if (stanza.name !== "presence" && stanza.name !== "message" && stanza.name !== "iq") return undefined;
-    const fromAttr = stanza.attrs.from;
-    const from = fromAttr === undefined ? undefined : parseJid(fromAttr);
+    const { from, to } = addressesOf(stanza);
     // Nobody to answer: a stanza without a usable sender is dropped.
     if (!from) {
-      this.#logger?.debug({ stanza: stanza.name, from: fromAttr }, "dropped stanza without a valid sender");
+      this.#logger?.debug({ stanza: stanza.name, from: stanza.attrs.from }, "dropped stanza without a valid sender");
       return undefined;
     }
-    const to = parseJid(stanza.attrs.to ?? "");
     if (!to || to.domain !== this.domain) {
       this.#refuse(stanza, refuse.jidMalformed("Invalid destination address"), out);
       return undefined;
@@ -207,7 +205,7 @@ export class MucService implements MucContext {
     // Answer from the address asked when it is ours; never from another
     // domain: the XMPP server closes a component's stream (invalid-from) that
     // sends from a domain it does not own (Prosody's validate_from_addresses).
-    const to = parseJid(stanza.attrs.to ?? "");
+    const { to } = addressesOf(stanza);
     out.push(errorReply(stanza, error, to && to.domain === this.domain ? stanza.attrs.to! : this.domain));
   }
 }

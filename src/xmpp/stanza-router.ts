@@ -1,6 +1,6 @@
 import type { Element } from "@xmpp/xml";
 import type { Decision, JoinAuthorizer } from "../auth/types.ts";
-import { parseJid } from "../jid.ts";
+import { addressesOf } from "../muc/addresses.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { selfUnavailable } from "../muc/presence.ts";
@@ -181,8 +181,7 @@ export class StanzaRouter {
 
   /** Whether the sender of `stanza` is an occupant of the room it is addressed to. */
   #inRoom(stanza: Element): boolean {
-    const from = parseJid(stanza.attrs.from ?? "");
-    const to = parseJid(stanza.attrs.to ?? "");
+    const { from, to } = addressesOf(stanza);
     if (!from || !to) return false;
     return this.#o.service.room(to.bare)?.sessions.has(from.full) ?? false;
   }
@@ -199,7 +198,7 @@ function isUnavailable(stanza: Element): boolean {
 /** (real full JID, room bare JID); undefined for stanzas not addressed to a room. */
 function holdKey(stanza: Element): string | undefined {
   const from = stanza.attrs.from;
-  const to = parseJid(stanza.attrs.to ?? "");
+  const { to } = addressesOf(stanza);
   if (!from || !to || !to.local) return undefined;
   return `${from}\n${to.bare}`;
 }
