@@ -48,7 +48,7 @@ export interface AuthRequest {
   headers: Record<string, string>;
   /** `Date.now()` when it arrived. */
   receivedAt: number;
-  /** `Date.now()` when it was answered; undefined while pending or if never answered. */
+  /** `Date.now()` when it was answered; undefined while pending, or if the client gave up first. */
   answeredAt: number | undefined;
   /** The behaviour it got. */
   behaviour: Behaviour;
@@ -61,15 +61,17 @@ export interface AuthServerOptions {
   behaviour?: Policy;
   /** Path to serve; other paths answer 404 (and are recorded). Default `/auth`. */
   path?: string;
+  /** Serve HTTPS with this certificate and key (PEM); `url` then starts with `https://`. */
+  tls?: { cert: string; key: string };
 }
 
 export interface AuthServer {
-  /** `http://127.0.0.1:<port>/auth` — what `muc_http_auth_url` should be. */
+  /** `http://127.0.0.1:<port>/auth` (`https://` with `tls`) — what `muc_http_auth_url` should be. */
   readonly url: string;
   readonly port: number;
   /** Every request received, oldest first. */
   readonly requests: readonly AuthRequest[];
-  /** Requests being answered right now, and the most at once since the last reset. */
+  /** Requests being answered right now (a client that gave up no longer counts), and the most at once since the last reset. */
   readonly inFlight: number;
   readonly maxInFlight: number;
   /** Change the default behaviour (a function may look at the request). */
@@ -117,11 +119,16 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
 
   async function answer(behaviour: Behaviour, signal: AbortSignal): Promise<Response | undefined> {
     if (behaviour.kind === "hang") {
-      const next = await new Promise<Behaviour>((resolve) => {
+      // The client giving up (mucgate's timeout) ends the wait too, so that
+      // `inFlight` counts only requests someone still waits for.
+      const next = await new Promise<Behaviour | undefined>((resolve) => {
         held.add(resolve);
-        signal.addEventListener("abort", () => held.delete(resolve));
+        signal.addEventListener("abort", () => {
+          held.delete(resolve);
+          resolve(undefined);
+        });
       });
-      return answer(next, signal);
+      return next === undefined ? undefined : answer(next, signal);
     }
     if (behaviour.kind === "delay") {
       await Bun.sleep(behaviour.ms);
@@ -135,6 +142,7 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
     port: 0,
     // Bun closes idle connections after 10 s by default; a "hang" must hang.
     idleTimeout: 0,
+    ...(options.tls ? { tls: options.tls } : {}),
     async fetch(req) {
       const url = new URL(req.url);
       const query: Record<string, string> = {};
@@ -165,8 +173,9 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         const response = await answer(record.behaviour, req.signal);
+        if (response === undefined) return new Response(null, { status: 503 }); // the client is gone
         record.answeredAt = Date.now();
-        return response ?? new Response(null, { status: 503 });
+        return response;
       } finally {
         inFlight--;
       }
@@ -175,7 +184,7 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
 
   const port = server.port ?? 0;
   const api: AuthServer = {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}${path}`,
     port,
     requests,
     get inFlight() {
