@@ -20,7 +20,9 @@ export type Behaviour =
   /** No answer until `release()` (or the server stops). */
   | { kind: "hang" }
   /** Wait `ms`, then answer as `then`. */
-  | { kind: "delay"; ms: number; then: Behaviour };
+  | { kind: "delay"; ms: number; then: Behaviour }
+  /** Status 200 and the first bytes of a body, then nothing more until the client gives up. */
+  | { kind: "stall"; prefix: string };
 
 export const allow = (): Behaviour => ({ kind: "allow" });
 export const deny = (error = "denied by test"): Behaviour => ({ kind: "deny", error });
@@ -33,6 +35,7 @@ export const raw = (body: string, code = 200, contentType = "application/json"):
 });
 export const hang = (): Behaviour => ({ kind: "hang" });
 export const slow = (ms: number, then: Behaviour = allow()): Behaviour => ({ kind: "delay", ms, then });
+export const stall = (prefix = '{"allowed": tr'): Behaviour => ({ kind: "stall", prefix });
 
 export interface AuthRequest {
   method: string;
@@ -88,7 +91,7 @@ export interface AuthServer {
   stop(): Promise<void>;
 }
 
-function respond(behaviour: Exclude<Behaviour, { kind: "hang" } | { kind: "delay" }>): Response {
+function respond(behaviour: Exclude<Behaviour, { kind: "hang" } | { kind: "delay" } | { kind: "stall" }>): Response {
   switch (behaviour.kind) {
     case "allow":
       return Response.json({ allowed: true });
@@ -133,6 +136,20 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
     if (behaviour.kind === "delay") {
       await Bun.sleep(behaviour.ms);
       return answer(behaviour.then, signal);
+    }
+    if (behaviour.kind === "stall") {
+      const prefix = new TextEncoder().encode(behaviour.prefix);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(prefix);
+          signal.addEventListener("abort", () => {
+            try {
+              controller.close();
+            } catch {}
+          });
+        },
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
     }
     return respond(behaviour);
   }
