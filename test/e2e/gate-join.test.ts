@@ -4,7 +4,7 @@
  * a process. What mucgate asks, and what every kind of answer does to a join.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { allow, deny, hang, raw, slow, startAuthServer, status, type AuthServer, type Behaviour } from "./harness/auth-server.ts";
+import { allow, deny, hang, raw, slow, stall, startAuthServer, status, type AuthServer, type Behaviour } from "./harness/auth-server.ts";
 import { connectClient, groupchat, joinPresence, xml, type TestClient } from "./harness/client.ts";
 import { expectJoinError, expectJoined, isSelfPresence } from "./harness/gate-kit.ts";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
@@ -158,6 +158,18 @@ describe("stricter than mod_muc_http_auth: only 2xx with allowed === true admits
     { name: 'allowed: "true" (a string)', user: "erin", answer: status(200, { allowed: "true" }), reason: /^allowed is not a boolean/ },
     { name: "a JSON array", user: "frank", answer: raw("[true]"), reason: /^not a JSON object$/ },
     { name: "a redirect", user: "grace", answer: status(302, { allowed: true }), reason: /^HTTP 302/ },
+    {
+      name: "an answer over 64 KiB",
+      user: "alice",
+      answer: raw(JSON.stringify({ allowed: true, pad: "x".repeat(100 * 1024) })),
+      reason: /^body over 65536 bytes$/,
+    },
+    {
+      name: "headers, then a body that stalls past the timeout",
+      user: "bob",
+      answer: stall('{"allowed": tr'),
+      reason: new RegExp(`^timeout after ${TIMEOUT_S}s$`),
+    },
   ];
   for (const c of cases) {
     test(`${c.name} → denied, logged as a failure, and not cached`, async () => {

@@ -165,6 +165,52 @@ describe("ordering while a join is pending", () => {
     const got = await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "it's me");
     expect(got.attrs.from).toBe(`${room}/shared`);
   });
+  test("an IQ sent right after the join is answered after the decision, as to an outsider", async () => {
+    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const room = `early-iq@${ROOMS}`;
+    await join(bob, `${room}/bob`);
+    await bob.send(xml("message", { to: room, type: "groupchat" }, xml("subject", {}, "inside only")));
+    await bob.waitFor((s) => s.name === "message" && s.getChildText("subject") === "inside only");
+    hangFor("alice");
+    await alice.send(joinPresence(`${room}/alice`));
+    await alice.send(xml("iq", { type: "get", to: room, id: "info-1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+    await pingService(alice, ROOMS);
+    await auth.waitForRequests(2);
+    expect(alice.stanzas.filter((s) => s.attrs.id === "info-1")).toEqual([]);
+    auth.release(allow());
+    const self = await alice.waitFor((s) => isSelfPresence(s, `${room}/alice`));
+    const info = await alice.waitFor({ name: "iq", id: "info-1" });
+    expect(alice.stanzas.indexOf(self)).toBeLessThan(alice.stanzas.indexOf(info));
+    expect(info.attrs.type).toBe("result");
+    // Asked before alice was an occupant: no subject, no head count.
+    expect(info.toString()).not.toContain("inside only");
+    expect(info.toString()).not.toContain("muc#roominfo_occupants");
+  });
+});
+
+describe("nick changes pass the gate too", () => {
+  test("a denied nick change gets not-authorized and the occupant keeps its nick; an allowed one goes through", async () => {
+    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const room = `renick@${ROOMS}`;
+    await join(bob, `${room}/bob`);
+    await join(alice, `${room}/alice`);
+    await bob.waitFor({ name: "presence", from: `${room}/alice`, type: "" });
+    auth.setBehaviour((r) => (r.nickname === "forbidden" ? deny("not that nick") : allow()));
+
+    await alice.send(xml("presence", { to: `${room}/forbidden` }));
+    const error = await expectJoinError(alice, `${room}/forbidden`);
+    expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
+    expect(auth.requests.at(-1)).toMatchObject({ userJID: "alice@localhost", mucJID: room, nickname: "forbidden" });
+    await bob.expectNothing(fromRoom(room), 300);
+    await alice.send(groupchat(room, "still alice"));
+    expect((await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "still alice")).attrs.from).toBe(`${room}/alice`);
+
+    await alice.send(xml("presence", { to: `${room}/allowed` }));
+    const renamed = await bob.waitFor({ name: "presence", from: `${room}/alice`, type: "unavailable" });
+    expect(statusCodes(renamed)).toContain(303);
+    await bob.waitFor({ name: "presence", from: `${room}/allowed`, type: "" });
+    expect(auth.requests.at(-1)).toMatchObject({ nickname: "allowed" });
+  });
 });
 
 describe("identical questions at once", () => {
@@ -188,6 +234,20 @@ describe("identical questions at once", () => {
     // Both sessions share the nick: each gets what the room says.
     await bob.send(groupchat(room, "hi dave"));
     await Promise.all([desk, phone].map((c) => c.waitFor((s) => s.name === "message" && s.getChildText("body") === "hi dave")));
+  });
+
+  test("denied for one, denied for both: ONE request, not-authorized to each session", async () => {
+    const [desk, phone] = await Promise.all([login("erin", "desk"), login("erin", "phone")]);
+    const room = `coalesce-no@${ROOMS}`;
+    hangFor("erin");
+    await desk.send(joinPresence(`${room}/erin`));
+    await phone.send(joinPresence(`${room}/erin`));
+    await Promise.all([pingService(desk, ROOMS), pingService(phone, ROOMS)]);
+    await auth.waitForRequests(1);
+    expect(auth.release(deny("neither"))).toBe(1);
+    const errors = await Promise.all([desk, phone].map((c) => expectJoinError(c, `${room}/erin`)));
+    for (const e of errors) expect([e.type, e.condition]).toEqual(["auth", "not-authorized"]);
+    expect(auth.requests).toHaveLength(1);
   });
 });
 

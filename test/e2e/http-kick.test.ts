@@ -149,6 +149,8 @@ describe("answers", () => {
   test("413 for a body over 64 KiB, by Content-Length and chunked", async () => {
     const big = JSON.stringify({ nickname: "bob", muc: ROOM, reason: "x".repeat(64 * 1024) });
     expect(await kick(big)).toMatchObject({ status: 413, json: { error: "Request body is larger than 65536 bytes (64 KiB)" } });
+    // Authorization is checked before the body is read.
+    expect(await kick(big, { authorization: "wrong" })).toMatchObject({ status: 401, json: { error: "Authorization failed" } });
     const chunk = new TextEncoder().encode(" ".repeat(16 * 1024));
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
@@ -221,6 +223,7 @@ describe("what a kick does", () => {
     await join(desk, `${room}/alice`);
     await join(phone, `${room}/alice (phone)`);
     await join(bob, `${room}/bob`);
+    const before = await scrape(mucgate.httpUrl);
     const res = await kick({ jid: "Alice@LocalHost", muc: room, reason: "bye" });
     expect(res.status).toBe(200);
     expect((res.json as { kicked: string[] }).kicked.sort()).toEqual(["alice", "alice (phone)"]);
@@ -230,6 +233,8 @@ describe("what a kick does", () => {
     for (const nick of ["alice", "alice (phone)"]) {
       expectKickPresence(await bob.waitFor({ name: "presence", type: "unavailable", from: `${room}/${nick}` }, { since: 0 }), "bye", false);
     }
+    const after = await scrape(mucgate.httpUrl);
+    expect(after.get("mucgate_kicks_total", { via: "http" }) - before.get("mucgate_kicks_total", { via: "http" })).toBe(2);
     // bob is alone and still there.
     expect(await kick({ jid: "alice@localhost", muc: room })).toMatchObject({ status: 400 });
     expect(await kick({ nickname: "bob", muc: room })).toMatchObject({ status: 200, json: { kicked: ["bob"] } });
