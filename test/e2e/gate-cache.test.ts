@@ -90,6 +90,8 @@ describe("allowed decisions", () => {
     const room = `reuse@${LONG}`;
     await join(alice, `${room}/alice`);
     expect(auth.requests).toHaveLength(1);
+    // (No muc_http_auth_authorization_header configured here: no Authorization header sent.)
+    expect(auth.requests[0]!.headers.authorization).toBeUndefined();
 
     await leave(alice, `${room}/alice`);
     await join(alice, `${room}/alice`);
