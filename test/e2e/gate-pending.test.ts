@@ -15,6 +15,7 @@ import { connectClient, groupchat, joinPresence, leavePresence, stanzaError, sta
 import { expectJoinError, expectJoined, isSelfPresence, pingService, scrape } from "./harness/gate-kit.ts";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { waitUntil } from "./harness/wait-until.ts";
 
 const ROOMS = "rooms.localhost";
 const OPEN_REG = "openreg.localhost";
@@ -140,6 +141,27 @@ describe("ordering while a join is pending", () => {
     await bob.send(groupchat(room, "anyone?"));
     await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "anyone?");
     await alice.expectNothing(fromRoom(room), 200);
+  });
+
+  test("a client that disconnects while its join is pending never shows up in the room", async () => {
+    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const room = `vanish@${ROOMS}`;
+    await join(bob, `${room}/bob`);
+    hangFor("alice");
+    await alice.send(joinPresence(`${room}/alice`));
+    await pingService(alice, ROOMS);
+    await auth.waitForRequests(2);
+    const cancelled = async () => (await scrape(mucgate.httpUrl)).get("mucgate_joins_total", { outcome: "cancelled" });
+    const before = await cancelled();
+    // Prosody tells the room on alice's behalf (she sent it directed presence): unavailable,
+    // which cancels the pending join.
+    await alice.stop();
+    await waitUntil(async () => (await cancelled()) === before + 1, { timeout: 3000, interval: 25, describe: () => "join not cancelled" });
+    auth.release(allow());
+    await bob.expectNothing(fromRoom(room), 400);
+    // bob is alone: a kick of alice finds nobody.
+    const res = await mucgate.kick({ nickname: "alice", muc: room });
+    expect(res.status).toBe(400);
   });
 
   test("a nick taken by someone else while the decision is pending → conflict, one occupant", async () => {
