@@ -20,7 +20,9 @@ export type Behaviour =
   /** No answer until `release()` (or the server stops). */
   | { kind: "hang" }
   /** Wait `ms`, then answer as `then`. */
-  | { kind: "delay"; ms: number; then: Behaviour };
+  | { kind: "delay"; ms: number; then: Behaviour }
+  /** Status 200 and the first bytes of a body, then nothing more until the client gives up. */
+  | { kind: "stall"; prefix: string };
 
 export const allow = (): Behaviour => ({ kind: "allow" });
 export const deny = (error = "denied by test"): Behaviour => ({ kind: "deny", error });
@@ -33,6 +35,7 @@ export const raw = (body: string, code = 200, contentType = "application/json"):
 });
 export const hang = (): Behaviour => ({ kind: "hang" });
 export const slow = (ms: number, then: Behaviour = allow()): Behaviour => ({ kind: "delay", ms, then });
+export const stall = (prefix = '{"allowed": tr'): Behaviour => ({ kind: "stall", prefix });
 
 export interface AuthRequest {
   method: string;
@@ -48,7 +51,7 @@ export interface AuthRequest {
   headers: Record<string, string>;
   /** `Date.now()` when it arrived. */
   receivedAt: number;
-  /** `Date.now()` when it was answered; undefined while pending or if never answered. */
+  /** `Date.now()` when it was answered; undefined while pending, or if the client gave up first. */
   answeredAt: number | undefined;
   /** The behaviour it got. */
   behaviour: Behaviour;
@@ -61,15 +64,17 @@ export interface AuthServerOptions {
   behaviour?: Policy;
   /** Path to serve; other paths answer 404 (and are recorded). Default `/auth`. */
   path?: string;
+  /** Serve HTTPS with this certificate and key (PEM); `url` then starts with `https://`. */
+  tls?: { cert: string; key: string };
 }
 
 export interface AuthServer {
-  /** `http://127.0.0.1:<port>/auth` — what `muc_http_auth_url` should be. */
+  /** `http://127.0.0.1:<port>/auth` (`https://` with `tls`) — what `muc_http_auth_url` should be. */
   readonly url: string;
   readonly port: number;
   /** Every request received, oldest first. */
   readonly requests: readonly AuthRequest[];
-  /** Requests being answered right now, and the most at once since the last reset. */
+  /** Requests being answered right now (a client that gave up no longer counts), and the most at once since the last reset. */
   readonly inFlight: number;
   readonly maxInFlight: number;
   /** Change the default behaviour (a function may look at the request). */
@@ -86,7 +91,7 @@ export interface AuthServer {
   stop(): Promise<void>;
 }
 
-function respond(behaviour: Exclude<Behaviour, { kind: "hang" } | { kind: "delay" }>): Response {
+function respond(behaviour: Exclude<Behaviour, { kind: "hang" } | { kind: "delay" } | { kind: "stall" }>): Response {
   switch (behaviour.kind) {
     case "allow":
       return Response.json({ allowed: true });
@@ -117,15 +122,34 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
 
   async function answer(behaviour: Behaviour, signal: AbortSignal): Promise<Response | undefined> {
     if (behaviour.kind === "hang") {
-      const next = await new Promise<Behaviour>((resolve) => {
+      // The client giving up (mucgate's timeout) ends the wait too, so that
+      // `inFlight` counts only requests someone still waits for.
+      const next = await new Promise<Behaviour | undefined>((resolve) => {
         held.add(resolve);
-        signal.addEventListener("abort", () => held.delete(resolve));
+        signal.addEventListener("abort", () => {
+          held.delete(resolve);
+          resolve(undefined);
+        });
       });
-      return answer(next, signal);
+      return next === undefined ? undefined : answer(next, signal);
     }
     if (behaviour.kind === "delay") {
       await Bun.sleep(behaviour.ms);
       return answer(behaviour.then, signal);
+    }
+    if (behaviour.kind === "stall") {
+      const prefix = new TextEncoder().encode(behaviour.prefix);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(prefix);
+          signal.addEventListener("abort", () => {
+            try {
+              controller.close();
+            } catch {}
+          });
+        },
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
     }
     return respond(behaviour);
   }
@@ -135,6 +159,7 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
     port: 0,
     // Bun closes idle connections after 10 s by default; a "hang" must hang.
     idleTimeout: 0,
+    ...(options.tls ? { tls: options.tls } : {}),
     async fetch(req) {
       const url = new URL(req.url);
       const query: Record<string, string> = {};
@@ -165,8 +190,9 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         const response = await answer(record.behaviour, req.signal);
+        if (response === undefined) return new Response(null, { status: 503 }); // the client is gone
         record.answeredAt = Date.now();
-        return response ?? new Response(null, { status: 503 });
+        return response;
       } finally {
         inFlight--;
       }
@@ -175,7 +201,7 @@ export function startAuthServer(options: AuthServerOptions = {}): AuthServer {
 
   const port = server.port ?? 0;
   const api: AuthServer = {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}${path}`,
     port,
     requests,
     get inFlight() {
