@@ -8,20 +8,51 @@ import { Element, type Node } from "@xmpp/xml";
  * without copying the payload — the copies share the template's children,
  * and templates are never mutated once built — and remembers its template,
  * so the serialiser (src/xmpp/serialize.ts) writes the shared part once.
+ *
+ * A copy is an ltx Element in every respect (same prototype chain), but it
+ * skips the Element constructor and builds its `attrs` object only if
+ * something reads it: the serialiser never does, so a fan-out to 1,000
+ * sessions allocates 1,000 small objects and nothing else.
  */
-export class AddressedElement extends Element {
-  constructor(
-    readonly template: Element,
-    readonly to: string,
-  ) {
-    super(template.name);
-    this.attrs = { ...template.attrs, to };
-    this.children = template.children;
-  }
+export interface AddressedElement extends Element {
+  readonly template: Element;
+  readonly to: string;
 }
 
-export function addressed(template: Element, to: string): Element {
-  return new AddressedElement(template instanceof AddressedElement ? template.template : template, to);
+interface AddressedFields {
+  name: string;
+  parent: Element | null;
+  children: Node[];
+  template: Element;
+  to: string;
+  ownAttrs: Record<string, string> | undefined;
+}
+
+const addressedPrototype: object = Object.create(Element.prototype, {
+  attrs: {
+    get(this: AddressedFields) {
+      return (this.ownAttrs ??= { ...this.template.attrs, to: this.to });
+    },
+    set(this: AddressedFields, value: Record<string, string>) {
+      this.ownAttrs = value;
+    },
+  },
+});
+
+export function addressed(template: Element, to: string): AddressedElement {
+  const base = isAddressed(template) ? template.template : template;
+  const copy = Object.create(addressedPrototype) as AddressedFields;
+  copy.name = base.name;
+  copy.parent = null;
+  copy.children = base.children;
+  copy.template = base;
+  copy.to = to;
+  copy.ownAttrs = undefined;
+  return copy as unknown as AddressedElement;
+}
+
+export function isAddressed(el: Element): el is AddressedElement {
+  return Object.getPrototypeOf(el) === addressedPrototype;
 }
 
 /** A new element with the given attributes and children (children not re-parented). */

@@ -1,5 +1,5 @@
 import type { Element, Node } from "@xmpp/xml";
-import { AddressedElement } from "../muc/stanza.ts";
+import { isAddressed } from "../muc/stanza.ts";
 
 /**
  * Stanzas to XML text, for the component stream. ltx's `toString()` was the
@@ -54,7 +54,7 @@ function openTag(el: Element, skipTo: boolean): string {
 
 export function serialize(el: Element): string {
   let xml: string;
-  if (el instanceof AddressedElement) {
+  if (isAddressed(el)) {
     let open = openTags.get(el.template);
     if (open === undefined) {
       open = openTag(el.template, true);
