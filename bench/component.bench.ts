@@ -1,9 +1,11 @@
 /**
- * Component alone: mucgate connected exactly as in production
- * (`startMucgate`, XEP-0114 handshake over TCP) to an in-process stand-in for
- * the XMPP server, which streams joins from 10,000 distinct users into 1,000
- * rooms — all 10,000 in flight at once — and counts the self-presences that
- * come back.
+ * Component alone: mucgate run exactly as in production — its own process,
+ * `bun src/main.ts --config FILE`, XEP-0114 handshake over TCP — against an
+ * in-process stand-in for the XMPP server, which streams joins from 10,000
+ * distinct users into 1,000 rooms — all 10,000 in flight at once — and counts
+ * the self-presences that come back. The echo baseline runs in its own
+ * process too, so each component has a core of its own and the bench
+ * process (server, counting, auth service) the other.
  *
  *  - cold: every question is new; the gate asks an in-process auth service
  *    that answers at once (max_concurrency 64, production default);
@@ -20,8 +22,8 @@
 import { createGate } from "../src/auth/create-gate.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
-import { startMucgate, type Mucgate } from "../src/mucgate.ts";
-import { startEchoComponent } from "./echo-component.ts";
+import { startMucgate } from "../src/mucgate.ts";
+import { REPO_ROOT, startMucgate as spawnMucgate, type MucgateProcess } from "../test/e2e/harness/mucgate.ts";
 import { AnswerCounter } from "./support/answer-counter.ts";
 import { freePort, startAuthServer, type AuthServer } from "./support/auth-server.ts";
 import { benchConfig, DOMAIN, SECRET } from "./support/config.ts";
@@ -169,40 +171,60 @@ function record(s: Samples, r: PhaseResult): void {
   s.p99.push(quantile(r.latencies, 0.99));
 }
 
-async function mucgateRep(gate: Driver, mucgate: Mucgate, auth: AuthServer, tag: string, window: number, cold: Samples, warm: Samples): Promise<void> {
+/** mucgate's own count of rooms and occupants, from its /metrics. */
+async function occupancy(mucgate: MucgateProcess): Promise<{ rooms: number; occupants: number }> {
+  const text = await (await fetch(`${mucgate.httpUrl}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { rooms: gauge("mucgate_rooms"), occupants: gauge("mucgate_occupants") };
+}
+
+async function mucgateRep(gate: Driver, mucgate: MucgateProcess, auth: AuthServer, tag: string, window: number, cold: Samples, warm: Samples): Promise<void> {
   auth.reset();
   const c = await gate.run(joinOf(tag), false, USERS);
   assert(auth.requests() === USERS, `cold round: one auth request per join (${auth.requests()})`);
-  assert(mucgate.service.occupantCount === USERS, `every join admitted (${mucgate.service.occupantCount} occupants)`);
+  let o = await occupancy(mucgate);
+  assert(o.occupants === USERS, `every join admitted (${o.occupants} occupants)`);
   await gate.run(leaveOf(tag), true);
-  assert(mucgate.service.rooms.size === 0, "every room empty and gone after the leaves");
+  o = await occupancy(mucgate);
+  assert(o.rooms === 0, `every room empty and gone after the leaves (${o.rooms} left)`);
   auth.reset();
   const w = await gate.run(joinOf(tag), false, window);
   assert(auth.requests() === 0, `warm round: zero auth requests (${auth.requests()})`);
-  assert(mucgate.service.occupantCount === USERS, "every warm join admitted");
+  o = await occupancy(mucgate);
+  assert(o.occupants === USERS, `every warm join admitted (${o.occupants} occupants)`);
   await gate.run(leaveOf(tag), true);
   record(cold, c);
   record(warm, w);
+}
+
+/** The echo baseline in a process of its own, like mucgate. */
+async function spawnEcho(port: number): Promise<{ stop(): void }> {
+  const proc = Bun.spawn([process.execPath, "bench/echo-component.ts", `xmpp://127.0.0.1:${port}`, DOMAIN, SECRET], {
+    cwd: REPO_ROOT,
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  return { stop: () => proc.kill() };
 }
 
 export async function componentBench(): Promise<BenchResult> {
   const auth = startAuthServer();
   const echo = new Driver("echo");
   const muc = new Driver("mucgate");
-  const echoComponent = await startEchoComponent({ service: `xmpp://127.0.0.1:${echo.server.port}`, domain: DOMAIN, secret: SECRET });
+  const echoComponent = await spawnEcho(echo.server.port);
   await echo.connected();
 
-  const config = benchConfig({
-    component_service: `xmpp://127.0.0.1:${muc.server.port}`,
-    http_port: freePort(),
-    muc_http_auth_url: auth.url,
+  const mucgate = await spawnMucgate({
+    prosody: { componentDomain: DOMAIN, componentSecret: SECRET, componentService: `xmpp://127.0.0.1:${muc.server.port}` },
+    authUrl: auth.url,
+    config: { log_level: "error" },
+    // BENCH_PROFILE_DIR=/tmp/x: mucgate writes a Markdown CPU profile there when it exits.
+    ...(process.env.BENCH_PROFILE_DIR
+      ? { command: [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, "src/main.ts"] }
+      : {}),
   });
-  const metrics = new Metrics();
-  const authorizer = createGate(config, { metrics, logger: silentLogger });
-  const mucgate = startMucgate(config, { logger: silentLogger, authorizer, metrics });
   try {
     await muc.connected();
-    await waitFor(() => mucgate.connection.state === "online", "mucgate online");
 
     const echoS = samples();
     const cold = samples();
@@ -244,7 +266,7 @@ export async function componentBench(): Promise<BenchResult> {
         "Asserted every repetition: every join answered with its self-presence (no error), one auth request per cold join, zero per warm join, 10,000 occupants, rooms gone after the leaves.",
         `Each join into a room of k occupants makes 2k + 2 stanzas (k in-room presences to the joiner, its presence to k occupants, self-presence, subject); rooms fill to ${USERS / ROOMS}. The echo answers with the self-presence alone.`,
         `With all ${USERS.toLocaleString()} written at once, latency is queueing: p50 ≈ half the burst's duration, so p99 < 50 ms needs the whole burst done in ~50 ms (≥ 200,000 joins/s). The last rows hold ${SMALL_WINDOW} joins in flight instead.`,
-        "The bench server, the auth service and mucgate share one event loop (one core), as the echo and the bench server do.",
+        "mucgate (`bun src/main.ts`) and the echo each run in a process of their own; the bench server, its counting and the auth service share the bench's event loop.",
       ],
     };
   } finally {

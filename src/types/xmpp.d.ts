@@ -112,6 +112,8 @@ declare module "@xmpp/component-core" {
   import type { EventEmitter } from "node:events";
   export class Component extends EventEmitter {
     constructor(options: { service: string; domain: string });
+    /** The socket class @xmpp/connection instantiates (node's net.Socket by default). */
+    Socket: new () => unknown;
     status: string;
     timeout: number;
     socket: { write(s: string, cb?: (err?: Error) => void): boolean; destroy?(): void; end?(): void } | null;

@@ -3,6 +3,7 @@ import type { Element } from "@xmpp/xml";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 import { serialize } from "./serialize.ts";
+import { BunTcpSocket } from "./tcp-socket.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
 
@@ -91,7 +92,7 @@ export class ComponentConnection {
     const socket = this.#entity?.socket;
     if (!socket) return;
     try {
-      // node:net buffers what the kernel does not take yet; nothing is lost.
+      // The socket queues what the kernel does not take yet; nothing is lost.
       socket.write(xml);
     } catch (err) {
       this.#options.logger.warn({ err: String(err) }, "component write failed");
@@ -117,6 +118,7 @@ export class ComponentConnection {
     const { service, domain, secret, logger } = this.#options;
     this.#setState("connecting");
     const entity = new Component({ service, domain });
+    entity.Socket = BunTcpSocket;
     entity.timeout = this.#options.timeout ?? 5000;
     this.#entity = entity;
     let lastError: unknown;
