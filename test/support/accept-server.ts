@@ -22,6 +22,8 @@ export interface AcceptSession {
   readonly domain: string;
   /** Write raw XML to the component. */
   write(xml: string): void;
+  /** Write raw bytes (e.g. half a UTF-8 character). */
+  writeBytes(bytes: Uint8Array): void;
   /** Drop the TCP connection without closing the stream. */
   destroy(): void;
 }
@@ -66,6 +68,9 @@ export function startAcceptServer(options: AcceptServerOptions): AcceptServer {
             },
             write: (xml) => {
               if (!closed) socket.write(xml);
+            },
+            writeBytes: (bytes) => {
+              if (!closed) socket.write(bytes);
             },
             destroy: () => {
               closed = true;
@@ -122,6 +127,11 @@ export function startAcceptServer(options: AcceptServerOptions): AcceptServer {
   function deliver(state: State, chunk: string) {
     options.onData?.(chunk, state.session);
     state.parser?.write(chunk);
+    // RFC 6120 §4.4: answer the component's stream close with ours.
+    if (chunk.includes("</stream:stream>")) {
+      state.session.write("</stream:stream>");
+      state.session.destroy();
+    }
   }
 
   return {

@@ -60,6 +60,22 @@ describe("ComponentConnection", () => {
     expect(received.map((e) => e.name)).toEqual(["message", "presence"]);
   });
 
+  test("a multi-byte character split across two TCP reads arrives whole", async () => {
+    const server = startAcceptServer({ secret: "s3cret" });
+    cleanups.push(() => server.stop());
+    const got: Element[] = [];
+    const { connection } = connect(server, "s3cret", (el) => got.push(el));
+    const session = await server.waitForSession();
+    await until(() => connection.state === "online");
+    const bytes = new TextEncoder().encode("<message from='a@b/c' to='room@rooms.test'><body>Grüße ☕ 𝄞</body></message>");
+    const cut = bytes.indexOf(0xf0) + 2; // inside the four bytes of U+1D11E
+    session.writeBytes(bytes.subarray(0, cut));
+    await Bun.sleep(50);
+    session.writeBytes(bytes.subarray(cut));
+    await until(() => got.length === 1);
+    expect(got[0]!.getChildText("body")).toBe("Grüße ☕ 𝄞");
+  });
+
   test("a refused handshake is logged with a hint and retried with growing delays, secret never logged", async () => {
     const server = startAcceptServer({ secret: "right", refuse: true });
     cleanups.push(() => server.stop());
