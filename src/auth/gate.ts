@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import { Metrics, type DecisionOutcome, type DecisionSource, type Tally } from "../metrics.ts";
+import { Metrics, type DecisionOutcome, type DecisionSource } from "../metrics.ts";
 import type { AuthAsker } from "./auth-client.ts";
 import type { Policy } from "./policy.ts";
 import type { AuthAnswer, AuthQuestion, Decision, JoinAuthorizer } from "./types.ts";
@@ -41,18 +41,11 @@ export interface ForgetTarget {
  */
 const SEP = "\u0000";
 
-/** A cached decision plus what the secondary indexes and the hit counter need. */
-class Entry {
-  constructor(
-    readonly userJID: string,
-    readonly mucJID: string,
-    readonly answer: AuthAnswer,
-    /** Handed out as is on every hit (source `cache`): no allocation on the hot path. */
-    readonly decision: Decision,
-    /** `metrics.decisions.cache[outcome]`, resolved once. */
-    readonly tally: Tally,
-  ) {}
-}
+/**
+ * What a hit hands out: the cached Decision itself, frozen, so a hit allocates
+ * nothing. Every allow is the same object; a denial carries its own reason.
+ */
+const CACHED_ALLOW: Decision = Object.freeze({ allowed: true, failure: false, reason: "", source: "cache" });
 
 /**
  * Rejection value that carries an answer which must not be stored (a failure,
@@ -75,6 +68,11 @@ function outcomeOf(a: AuthAnswer): DecisionOutcome {
 
 function failureAnswer(reason: string): AuthAnswer {
   return { allowed: false, failure: true, reason };
+}
+
+/** A stored decision as the answer it was made from (only allows and denials are stored). */
+function answerOf(d: Decision): AuthAnswer {
+  return d.allowed ? { allowed: true } : { allowed: false, failure: false, reason: d.reason };
 }
 
 function reasonOf(a: AuthAnswer): string {
@@ -119,16 +117,9 @@ export class Gate implements JoinAuthorizer {
   readonly #limit: LimitFunction;
   readonly #metrics: Metrics;
   readonly #logger: Logger;
-  readonly #cache: LRUCache<string, Entry, Pending>;
+  readonly #cache: LRUCache<string, Decision, Pending>;
   /** Shared options for the hot-path `get`, so lru-cache's default `{}` is not allocated per call. */
-  readonly #getOptions: LRUCache.GetOptions<string, Entry, Pending> = {};
-
-  /**
-   * Secondary indexes over the settled entries (kept by lru-cache's onInsert and
-   * dispose), so `forget` costs O(entries forgotten + requests in flight), not O(cache).
-   */
-  readonly #byUser = new Map<string, Set<string>>();
-  readonly #byRoom = new Map<string, Set<string>>();
+  readonly #getOptions: LRUCache.GetOptions<string, Decision, Pending> = {};
   /**
    * Requests in flight, by key: `forget` drops these too, so an answer to a
    * question asked before a `forget` is handed to its waiters but not stored.
@@ -153,7 +144,7 @@ export class Gate implements JoinAuthorizer {
     this.#metrics = options.metrics ?? new Metrics();
     this.#logger = options.logger ?? silentLogger;
 
-    this.#cache = new LRUCache<string, Entry, Pending>({
+    this.#cache = new LRUCache<string, Decision, Pending>({
       max,
       // lru-cache reads a start time of 0 as "no TTL": shift an injected clock
       // that starts at 0 by 1 ms (durations, hence expiry, are unchanged). And
@@ -164,16 +155,6 @@ export class Gate implements JoinAuthorizer {
       // waiters off: they still get the answer; lru-cache just does not store it.
       ignoreFetchAbort: true,
       fetchMethod: (key, _stale, { options: setOptions, context }) => this.#fetchEntry(key, setOptions, context),
-      onInsert: (entry, key) => {
-        this.#index(this.#byUser, entry.userJID, key);
-        this.#index(this.#byRoom, entry.mucJID, key);
-      },
-      dispose: (entry, key, reason) => {
-        // "set" replaces the value under the same key: the key stays indexed.
-        if (reason === "set") return;
-        this.#unindex(this.#byUser, entry.userJID, key);
-        this.#unindex(this.#byRoom, entry.mucJID, key);
-      },
     });
   }
 
@@ -186,12 +167,13 @@ export class Gate implements JoinAuthorizer {
     // A pending fetch is stored in the same slot, but `get` never returns it:
     // it returns the stale value a refresh would replace, and there is none
     // (expired entries are dropped here, below, before a new fetch starts).
-    // So anything `get` returns is a settled, fresh Entry.
-    const entry = this.#cache.get(key, this.#getOptions);
-    if (entry !== undefined) {
-      this.#metrics.cache.hit.inc();
-      entry.tally.inc();
-      return entry.decision;
+    // So anything `get` returns is a settled, fresh Decision.
+    const cached = this.#cache.get(key, this.#getOptions);
+    if (cached !== undefined) {
+      const m = this.#metrics;
+      m.cache.hit.inc();
+      (cached.allowed ? m.decisions.cache.allow : m.decisions.cache.deny).inc();
+      return cached;
     }
     return this.#miss(key, q);
   }
@@ -201,8 +183,10 @@ export class Gate implements JoinAuthorizer {
    * in one room (both), or every one (neither). Matching requests in flight are
    * dropped too: their waiters still get the answer, but it is not stored.
    * Returns how many cached (settled, unexpired) decisions were dropped.
-   * Cost: O(decisions of that user or room + requests in flight) through the
-   * secondary indexes; O(cache) only when everything is dropped.
+   *
+   * Cost: one pass over the keys (≈ 10 ms for 100,000 decisions). forget is a
+   * rare administrative call; indexes to avoid the pass cost ≈ 380 bytes per
+   * cached decision, more than the decision itself (bench/memory.bench.ts).
    */
   forget(target: ForgetTarget = {}): number {
     const { userJID, mucJID } = target;
@@ -210,40 +194,26 @@ export class Gate implements JoinAuthorizer {
       let n = 0;
       for (const _ of this.#cache.keys()) n++; // keys() skips stale entries and requests in flight
       this.#cache.clear();
-      this.#byUser.clear();
-      this.#byRoom.clear();
       this.#inFlight.clear();
       return n;
     }
+    // A key is exactly "user SEP room SEP nick" (SEP never occurs inside a part).
+    const matches =
+      userJID !== undefined && mucJID !== undefined
+        ? (key: string) => key.startsWith(userJID + SEP + mucJID + SEP)
+        : userJID !== undefined
+          ? (key: string) => key.startsWith(userJID + SEP)
+          : (key: string) => key.slice(key.indexOf(SEP) + 1, key.lastIndexOf(SEP)) === mucJID;
 
-    for (const [key, pending] of this.#inFlight) {
-      const q = pending.question;
-      if ((userJID === undefined || q.userJID === userJID) && (mucJID === undefined || q.mucJID === mucJID)) {
-        this.#inFlight.delete(key);
-        this.#cache.delete(key);
-      }
-    }
-
-    const byUser = userJID === undefined ? undefined : this.#byUser.get(userJID);
-    const byRoom = mucJID === undefined ? undefined : this.#byRoom.get(mucJID);
-    let keys: string[];
-    if (userJID !== undefined && mucJID !== undefined) {
-      if (!byUser || !byRoom) return 0;
-      // Walk the smaller index; a key starts with exactly "user SEP room SEP".
-      const prefix = userJID + SEP + mucJID + SEP;
-      keys = [];
-      for (const key of byUser.size <= byRoom.size ? byUser : byRoom) if (key.startsWith(prefix)) keys.push(key);
-    } else {
-      const set = byUser ?? byRoom;
-      if (!set) return 0;
-      keys = [...set]; // deleting disposes, which edits the set
-    }
-    let n = 0;
-    for (const key of keys) {
-      if (this.#cache.has(key)) n++; // has() is false for an expired entry
+    for (const key of this.#inFlight.keys()) {
+      if (!matches(key)) continue;
+      this.#inFlight.delete(key);
       this.#cache.delete(key);
     }
-    return n;
+    const keys: string[] = [];
+    for (const key of this.#cache.keys()) if (matches(key)) keys.push(key);
+    for (const key of keys) this.#cache.delete(key);
+    return keys.length;
   }
 
   /** Entries held, requests in flight included (for tests and diagnostics). */
@@ -258,7 +228,7 @@ export class Gate implements JoinAuthorizer {
       if (q.userJID.includes(SEP) || q.mucJID.includes(SEP) || q.nickname.includes(SEP)) {
         answer = failureAnswer("malformed question (NUL character)");
       } else {
-        const status: LRUCache.Status<string, Entry, Pending> = {};
+        const status: LRUCache.Status<string, Decision, Pending> = {};
         const pending = new Pending(q);
         const fetched = this.#cache.fetch(key, { context: pending, status });
         // fetchMethod ran synchronously inside fetch() when this call started a request.
@@ -272,12 +242,12 @@ export class Gate implements JoinAuthorizer {
           this.#metrics.cache.miss.inc();
         }
         try {
-          const entry = await fetched;
-          answer = entry ? entry.answer : failureAnswer("no answer");
+          const stored = await fetched;
+          answer = stored ? answerOf(stored) : failureAnswer("no answer");
         } catch (err) {
           answer = err instanceof Uncached ? err.answer : failureAnswer(`internal error: ${String(err)}`);
         } finally {
-          // By now lru-cache has stored the answer (and onInsert indexed it) or not.
+          // By now lru-cache has stored the answer or not.
           if (this.#inFlight.get(key) === pending) this.#inFlight.delete(key);
         }
       }
@@ -290,7 +260,7 @@ export class Gate implements JoinAuthorizer {
   }
 
   /** lru-cache's fetchMethod: one request; resolves to what is stored, rejects with `Uncached` otherwise. */
-  async #fetchEntry(key: string, setOptions: LRUCache.FetcherFetchOptions<string, Entry, Pending>, pending: Pending): Promise<Entry> {
+  async #fetchEntry(key: string, setOptions: LRUCache.FetcherFetchOptions<string, Decision, Pending>, pending: Pending): Promise<Decision> {
     this.#inFlight.set(key, pending);
     const q = pending.question;
     const answer = await this.#request(q);
@@ -311,13 +281,8 @@ export class Gate implements JoinAuthorizer {
     const ttl = outcome === "allow" ? this.#ttlMs : outcome === "deny" ? this.#negativeTtlMs : 0;
     if (ttl === 0) throw new Uncached(answer);
     setOptions.ttl = ttl; // per-entry TTL by outcome, read by lru-cache when it stores the value
-    const decision: Decision = Object.freeze({
-      allowed: answer.allowed,
-      failure: false,
-      reason: reasonOf(answer),
-      source: "cache",
-    });
-    return new Entry(q.userJID, q.mucJID, answer, decision, this.#metrics.decisions.cache[outcome]);
+    if (answer.allowed) return CACHED_ALLOW;
+    return Object.freeze({ allowed: false, failure: false, reason: reasonOf(answer), source: "cache" });
   }
 
   /** One request through the concurrency limit; never rejects. */
@@ -339,15 +304,4 @@ export class Gate implements JoinAuthorizer {
       m.authInFlight.dec();
     }
   };
-
-  #index(map: Map<string, Set<string>>, part: string, key: string): void {
-    const set = map.get(part);
-    if (set) set.add(key);
-    else map.set(part, new Set([key]));
-  }
-
-  #unindex(map: Map<string, Set<string>>, part: string, key: string): void {
-    const set = map.get(part);
-    if (set && set.delete(key) && set.size === 0) map.delete(part);
-  }
 }

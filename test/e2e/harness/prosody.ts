@@ -49,6 +49,8 @@ export interface ProsodyOptions {
   startTimeout?: number;
   /** Keep the temp dir after stop() (also with env E2E_KEEP_TMP=1). */
   keepDir?: boolean;
+  /** Try this c2s port first (the demo wants 5222 so clients need no port setting); a free one if taken. */
+  preferredC2sPort?: number;
 }
 
 export interface ProsodyServer {
@@ -312,7 +314,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
 
   // First start: fresh ports; if one was taken in between, take others.
   for (let attempt = 1; ; attempt++) {
-    c2sPort = await freePort();
+    c2sPort = attempt === 1 && options.preferredC2sPort ? options.preferredC2sPort : await freePort();
     componentPort = await freePort();
     try {
       await launch();
