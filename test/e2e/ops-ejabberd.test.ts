@@ -288,17 +288,7 @@ for (const kind of SERVER_KINDS) {
       expect(stanzaError(after)).toMatchObject({ condition: "not-acceptable" });
     });
 
-    test(`${kind} restarts: /health reports it, mucgate reconnects, rooms and history survive`, async () => {
-      const room = `survive@${muc}`;
-      const alice = await login("alice");
-      await enter(alice, room, "alice");
-      await alice.send(groupchat(room, "before the restart"));
-      await alice.waitFor({ name: "message", type: "groupchat", from: `${room}/alice` });
-
-      await server.restart();
-      // mucgate notices and reports it; the restart took long enough to see the 503.
-      const down = await mucgate.waitForLog((l) => l.includes("component offline"), 10_000);
-      expect(JSON.parse(down).level).toBe("warn");
+    async function backOnline(): Promise<void> {
       await waitUntil(
         async () => {
           const r = await mucgate.health();
@@ -307,13 +297,55 @@ for (const kind of SERVER_KINDS) {
         { timeout: 15_000, interval: 50, describe: () => `mucgate did not come back online:\n${mucgate.output()}\n${server.logTail()}` },
       );
       expect(mucgate.exitCode).toBeNull();
+    }
+
+    test(`${kind} restarts (SIGTERM): mucgate notices, reconnects, and serves again`, async () => {
+      const alice = await login("alice");
+      await enter(alice, `before-restart@${muc}`, "alice");
+      const logged = mucgate.json().length;
+      await server.restart();
+      await mucgate.waitForLog((l) => l.includes("component offline"), 10_000);
+      expect(mucgate.json().slice(logged).find((r) => String(r.msg).startsWith("component offline"))).toMatchObject({ level: "warn" });
+      await backOnline();
+      // A graceful server may have told mucgate that alice left (then her room
+      // is gone) or not; either way the service works as before.
+      const bob = await login("bob");
+      const carol = await login("carol");
+      const room = `after-restart@${muc}`;
+      await enter(bob, room, "bob");
+      await enter(carol, room, "carol");
+      await carol.send(groupchat(room, "we are back"));
+      const m = await bob.waitFor({ name: "message", type: "groupchat", from: `${room}/carol` });
+      expect(m.getChildText("body")).toBe("we are back");
+    }, 40_000);
+
+    test(`${kind} crashes (SIGKILL) and comes back: rooms and history survive in mucgate, the dead session is dropped (333)`, async () => {
+      const room = `survive@${muc}`;
+      const alice = await login("alice");
+      await enter(alice, room, "alice");
+      await alice.send(groupchat(room, "before the crash"));
+      await alice.waitFor({ name: "message", type: "groupchat", from: `${room}/alice` });
+
+      const logged = mucgate.json().length;
+      await server.restart({ signal: "SIGKILL" });
+      await waitUntil(() => mucgate.json().slice(logged).some((r) => String(r.msg).startsWith("component offline")), {
+        timeout: 10_000,
+        describe: () => mucgate.output(),
+      });
+      await backOnline();
+      expect(mucgate.json().slice(logged).some((r) => r.msg === "component online")).toBe(true);
 
       const bob = await login("bob");
       await bob.send(joinPresence(`${room}/bob`));
       const history = await bob.waitFor({ name: "message", type: "groupchat", from: `${room}/alice` });
-      expect(history.getChildText("body")).toBe("before the restart");
+      expect(history.getChildText("body")).toBe("before the crash");
       expect(history.getChild("delay", "urn:xmpp:delay")).toBeDefined();
       await bob.waitFor(isSubject);
+      // alice's session died with the server while mucgate was cut off; the
+      // first message to it bounces and the room lets it go (333).
+      await bob.send(groupchat(room, "anyone here?"));
+      const gone = await bob.waitFor((s) => s.name === "presence" && s.attrs.type === "unavailable" && s.attrs.from === `${room}/alice`);
+      expect(statusCodes(gone)).toContain(333);
     }, 40_000);
 
     test("SIGTERM: every occupant gets 332 through the server, mucgate exits 0", async () => {
