@@ -273,7 +273,9 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
 
   async function launch(): Promise<void> {
     writeFiles();
+    // Both files are appended across launches; look only at this one's part.
     const logStart = read(logPath).length;
+    const consoleStart = read(consolePath).length;
     const consoleFd = openSync(consolePath, "a");
     if (user) chownSync(consolePath, user.uid, user.gid);
     let p: ReturnType<typeof Bun.spawn>;
@@ -327,12 +329,12 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     const up = (port: number, module: string) => `Start accepting TCP connections at 127.0.0.1:${port} for ${module}`;
     const describeStart = () =>
       `ejabberd (${configPath}) did not open c2s ${c2sPort}, component ${componentPort} and api ${apiPort}.\n` +
-      `console:\n${tail(read(consolePath), 20)}\nlog:\n${tail(read(logPath).slice(logStart), 20)}`;
+      `console:\n${tail(read(consolePath).slice(consoleStart), 20)}\nlog:\n${tail(read(logPath).slice(logStart), 20)}`;
     try {
       await waitUntil(
         async () => {
           const log = read(logPath).slice(logStart);
-          if (/eaddrinuse/i.test(log) || /eaddrinuse/i.test(read(consolePath))) throw new PortInUse(describeStart());
+          if (/eaddrinuse/i.test(log) || /eaddrinuse/i.test(read(consolePath).slice(consoleStart))) throw new PortInUse(describeStart());
           if (p.exitCode !== null || p.signalCode !== null) {
             throw new Error(`ejabberd exited (${p.exitCode ?? p.signalCode}) during start-up.\n${describeStart()}`);
           }
