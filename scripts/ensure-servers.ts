@@ -1,16 +1,32 @@
 #!/usr/bin/env bun
 /**
- * Run by `npm test` before `bun test`: the end-to-end tests need a `prosody`
- * binary. Installs it from Debian packages when it is missing, and keeps the
- * system-wide instance the package starts from holding the standard ports
- * (our test instances use their own config and free ports, but a stray
- * system Prosody only wastes memory and confuses anyone debugging).
+ * Run by `npm test` before `bun test`: the end-to-end tests need the XMPP
+ * servers they run against — Prosody (`prosody`, `prosodyctl`) and ejabberd
+ * (`ejabberdctl` and Erlang's `erl`). Installs the missing ones from Debian
+ * packages, and keeps the system-wide instances the packages start from
+ * holding the standard ports (our test instances use their own configs and
+ * free loopback ports, but a stray system server only wastes memory and
+ * confuses anyone debugging).
  *
- * Idempotent and fast when Prosody is already installed. Exits non-zero
- * with a message saying what to do when it cannot install.
+ * Idempotent and fast when everything is installed. Exits non-zero with a
+ * message saying what to do when it cannot install.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+
+interface Server {
+  /** Debian package (and system service) name. */
+  name: string;
+  /** Programs the tests run; absolute paths are checked as files (sbin may be off PATH). */
+  programs: string[];
+  /** The pid file the packaged service writes (systemd unit and init script alike). */
+  pidFile: string;
+}
+
+const SERVERS: Server[] = [
+  { name: "prosody", programs: ["prosody", "prosodyctl"], pidFile: "/run/prosody/prosody.pid" },
+  { name: "ejabberd", programs: ["/usr/sbin/ejabberdctl", "/usr/bin/erl"], pidFile: "/run/ejabberd/ejabberd.pid" },
+];
 
 function log(message: string): void {
   console.log(`ensure-servers: ${message}`);
@@ -29,25 +45,32 @@ function onPath(binary: string): boolean {
   return Bun.which(binary) !== null;
 }
 
+function present(program: string): boolean {
+  return program.startsWith("/") ? existsSync(program) : onPath(program);
+}
+
+function installed(server: Server): boolean {
+  return server.programs.every(present);
+}
+
 function fail(message: string): never {
   console.error(`ensure-servers: ${message}`);
   process.exit(1);
 }
 
-/** The package's own service would sit on 5222/5269/5347 as soon as apt installs it. */
-function stopSystemProsody(): void {
+/** The package's own service would sit on the standard ports as soon as apt installs it. */
+function stopSystemService(name: string): void {
   // Either tool may be missing (containers have no systemd); failures are fine.
   if (onPath("systemctl")) {
-    run("systemctl", ["stop", "prosody"], { quiet: true });
-    run("systemctl", ["disable", "prosody"], { quiet: true });
+    run("systemctl", ["stop", name], { quiet: true });
+    run("systemctl", ["disable", name], { quiet: true });
   }
-  if (onPath("service")) run("service", ["prosody", "stop"], { quiet: true });
+  if (onPath("service")) run("service", [name, "stop"], { quiet: true });
 }
 
-/** The packaged service writes this pid file (systemd unit and init script alike). */
-function systemProsodyRunning(): boolean {
+function systemServiceRunning(server: Server): boolean {
   try {
-    const pid = Number(readFileSync("/run/prosody/prosody.pid", "utf8").trim());
+    const pid = Number(readFileSync(server.pidFile, "utf8").trim());
     if (!Number.isInteger(pid) || pid <= 0) return false;
     process.kill(pid, 0);
     return true;
@@ -56,37 +79,39 @@ function systemProsodyRunning(): boolean {
   }
 }
 
-function installProsody(): void {
+function install(missing: Server[]): void {
+  const names = missing.map((s) => s.name);
   if (process.getuid?.() !== 0) {
     fail(
-      "prosody is not installed and installing it needs root.\n" +
-        "  Install it yourself: sudo apt-get install -y prosody   (Debian/Ubuntu)\n" +
+      `${names.join(" and ")} not installed, and installing needs root.\n` +
+        `  Install yourself: sudo apt-get install -y ${names.join(" ")}   (Debian/Ubuntu)\n` +
         "  then run npm test again.",
     );
   }
   if (!onPath("apt-get")) {
-    fail("prosody is not installed and this system has no apt-get; install Prosody 0.12+ so that `prosody` is on PATH.");
+    fail(`${names.join(" and ")} not installed and this system has no apt-get; install Prosody 0.12+ and ejabberd 23+ yourself.`);
   }
-  log("prosody not found; installing it from Debian packages");
+  log(`${names.join(", ")} not found; installing from Debian packages`);
   // A fresh image often has no package lists yet: refresh only when the install fails.
-  if (run("apt-get", ["install", "-y", "prosody"]) !== 0) {
+  if (run("apt-get", ["install", "-y", ...names]) !== 0) {
     log("install failed; refreshing package lists and retrying");
     if (run("apt-get", ["update"]) !== 0) fail("apt-get update failed (no network or no package mirror?)");
-    if (run("apt-get", ["install", "-y", "prosody"]) !== 0) {
-      fail("apt-get install prosody failed; see the output above");
-    }
+    if (run("apt-get", ["install", "-y", ...names]) !== 0) fail(`apt-get install ${names.join(" ")} failed; see the output above`);
   }
-  stopSystemProsody();
-  if (!onPath("prosody")) fail("apt-get installed prosody, but `prosody` is still not on PATH");
-  log("prosody installed; stopped the system-wide service (tests run their own instances)");
+  for (const server of missing) {
+    stopSystemService(server.name);
+    if (!installed(server)) fail(`apt-get installed ${server.name}, but ${server.programs.filter((p) => !present(p)).join(", ")} still missing`);
+  }
+  log(`${names.join(", ")} installed; stopped the system-wide services (tests run their own instances)`);
 }
 
-if (onPath("prosody") && onPath("prosodyctl")) {
-  log("prosody present");
-  if (systemProsodyRunning()) {
-    log("stopping the system-wide prosody service (tests run their own instances)");
-    stopSystemProsody();
+const missing = SERVERS.filter((s) => !installed(s));
+for (const server of SERVERS) {
+  if (missing.includes(server)) continue;
+  log(`${server.name} present`);
+  if (systemServiceRunning(server)) {
+    log(`stopping the system-wide ${server.name} service (tests run their own instances)`);
+    stopSystemService(server.name);
   }
-} else {
-  installProsody();
 }
+if (missing.length > 0) install(missing);

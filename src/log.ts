@@ -5,8 +5,9 @@ export type Logger = pino.Logger;
 
 /**
  * JSON lines on stdout (pino, no transports: they need worker threads Bun does
- * not run reliably). Secrets never reach a log line: the redact paths below
- * cover every place one could appear, and call sites log no raw config.
+ * not run reliably), written synchronously so none is lost on exit. Secrets
+ * never reach a log line: the redact paths below cover every place one could
+ * appear, and call sites log no raw config.
  */
 export function createLogger(level: LogLevel | "silent", destination?: pino.DestinationStream): Logger {
   return pino(
@@ -32,7 +33,10 @@ export function createLogger(level: LogLevel | "silent", destination?: pino.Dest
         censor: "[redacted]",
       },
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    // Synchronous writes: an asynchronous destination loses its last lines
+    // when the process exits right after them (pino's flush() returns at once
+    // with the default minLength), e.g. "mucgate stopped" at shutdown.
+    destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
 

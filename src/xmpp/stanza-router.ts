@@ -69,9 +69,18 @@ export class StanzaRouter {
     return this.#holds.size;
   }
 
-  /** Refuse new entries from now on (shutdown), pending ones included when their answer comes; everything else still flows. */
+  /**
+   * Refuse new entries from now on (shutdown); everything else still flows.
+   * Entries still waiting for the gate are refused now, not when their answer
+   * comes: by then the stream is closed and the refusal could not be sent.
+   */
   close(): void {
     this.#closed = true;
+    for (const [key, hold] of [...this.#holds]) {
+      this.#holds.delete(key);
+      this.#send([errorReply(hold.stanza, refuse.serviceUnavailable("The service is shutting down"), hold.stanza.attrs.to!)]);
+      this.#drain(key, hold.queue);
+    }
   }
 
   route(stanza: Element): void {
