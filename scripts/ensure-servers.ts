@@ -10,6 +10,9 @@
  *
  * Idempotent and fast when everything is installed. Exits non-zero with a
  * message saying what to do when it cannot install.
+ *
+ * `bun scripts/ensure-servers.ts prosody` limits it to the servers named
+ * (the demo needs Prosody only).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -105,8 +108,12 @@ function install(missing: Server[]): void {
   log(`${names.join(", ")} installed; stopped the system-wide services (tests run their own instances)`);
 }
 
-const missing = SERVERS.filter((s) => !installed(s));
-for (const server of SERVERS) {
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !SERVERS.some((s) => s.name === name));
+if (unknown.length > 0) fail(`unknown server ${unknown.join(", ")}; known: ${SERVERS.map((s) => s.name).join(", ")}`);
+const servers = wanted.length === 0 ? SERVERS : SERVERS.filter((s) => wanted.includes(s.name));
+const missing = servers.filter((s) => !installed(s));
+for (const server of servers) {
   if (missing.includes(server)) continue;
   log(`${server.name} present`);
   if (systemServiceRunning(server)) {
