@@ -116,7 +116,7 @@ declare module "@xmpp/component-core" {
     Socket: new () => unknown;
     status: string;
     timeout: number;
-    socket: { write(s: string, cb?: (err?: Error) => void): boolean; destroy?(): void; end?(): void } | null;
+    socket: { write(s: string | Uint8Array, cb?: (err?: Error) => void): boolean; destroy?(): void; end?(): void } | null;
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;

@@ -2,7 +2,7 @@ import { Component } from "@xmpp/component-core";
 import type { Element } from "@xmpp/xml";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
-import { serialize } from "./serialize.ts";
+import { ByteSink, serializeInto } from "./serialize.ts";
 import { BunTcpSocket } from "./tcp-socket.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
@@ -41,7 +41,7 @@ export class ComponentConnection {
   #entity: Component | undefined;
   #state: ConnectionState = "offline";
   #retry: ReturnType<typeof setTimeout> | undefined;
-  #outgoing = "";
+  #outgoing = new ByteSink();
   #flushQueued = false;
 
   constructor(options: ComponentConnectionOptions) {
@@ -74,9 +74,7 @@ export class ComponentConnection {
       this.#options.logger.debug({ count: stanzas.length }, "component offline: stanzas dropped");
       return;
     }
-    let xml = "";
-    for (const stanza of stanzas) xml += serialize(stanza);
-    this.#outgoing += xml;
+    for (const stanza of stanzas) serializeInto(stanza, this.#outgoing);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
@@ -86,14 +84,13 @@ export class ComponentConnection {
   /** Write what is queued now (also used before closing the stream). */
   readonly #flush = (): void => {
     this.#flushQueued = false;
-    const xml = this.#outgoing;
-    if (xml === "") return;
-    this.#outgoing = "";
+    if (this.#outgoing.length === 0) return;
+    const bytes = this.#outgoing.take();
     const socket = this.#entity?.socket;
     if (!socket) return;
     try {
       // The socket queues what the kernel does not take yet; nothing is lost.
-      socket.write(xml);
+      socket.write(bytes);
     } catch (err) {
       this.#options.logger.warn({ err: String(err) }, "component write failed");
     }
@@ -182,7 +179,7 @@ export class ComponentConnection {
     }
     if (this.#entity === entity) {
       this.#entity = undefined;
-      this.#outgoing = ""; // written for a stream that is gone; never replayed on the next one
+      this.#outgoing.take(); // written for a stream that is gone; never replayed on the next one
     }
   }
 

@@ -1,44 +1,29 @@
 import type { Element, Node } from "@xmpp/xml";
 import { isAddressed } from "../muc/stanza.ts";
+import { ByteSink } from "./byte-sink.ts";
 
 /**
- * Stanzas to XML text, for the component stream. ltx's `toString()` was the
+ * Stanzas to XML, for the component stream. ltx's `toString()` was the
  * largest cost of a join and of a fan-out (bench profiles: a regex replace
- * on every attribute, and a closure call per chunk). Two things make this
- * one fast:
- * - escaping is skipped for values that need none (almost all of them);
- * - a broadcast is one template copied per recipient with `addressed()`
- *   (src/muc/stanza.ts), which shares the template's `children` array; the
- *   serialised children are remembered per array, so each copy costs only
- *   its start tag. Children arrays are never changed once a stanza is built
- *   (the MUC core builds new elements instead), which is what makes the
- *   memo safe.
+ * on every attribute, and a closure call per chunk). This one
+ * - skips escaping for values that need none (almost all of them);
+ * - writes a broadcast — one template copied per recipient by `addressed()`
+ *   (src/muc/stanza.ts), sharing the template's `children` — as the
+ *   template's start tag and children, encoded to UTF-8 once and remembered,
+ *   plus the copy's own `to`. Templates are never changed once built (the
+ *   MUC core builds new elements instead), which is what makes the memo safe.
  */
 
 const ATTR_SPECIAL = /[&<>"']/;
 const TEXT_SPECIAL = /[&<>]/;
-const ATTR_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
 function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value) ? value.replace(/[&<>"']/g, (c) => ATTR_ESCAPES[c]!) : value;
+  return ATTR_SPECIAL.test(value) ? value.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : value;
 }
 
 function escapeText(value: string): string {
-  return TEXT_SPECIAL.test(value) ? value.replace(/[&<>]/g, (c) => ATTR_ESCAPES[c]!) : value;
-}
-
-const childrenXml = new WeakMap<Node[], string>();
-/** A template's start tag without `to` and without the closing `>`. */
-const openTags = new WeakMap<Element, string>();
-
-function serializeChildren(children: Node[]): string {
-  let xml = "";
-  for (const child of children) {
-    if (typeof child === "string") xml += escapeText(child);
-    else if (child !== null && typeof child === "object") xml += serialize(child);
-    else if (child !== undefined && child !== null) xml += escapeText(String(child));
-  }
-  return xml;
+  return TEXT_SPECIAL.test(value) ? value.replace(/[&<>]/g, (c) => ESCAPES[c]!) : value;
 }
 
 function openTag(el: Element, skipTo: boolean): string {
@@ -52,24 +37,53 @@ function openTag(el: Element, skipTo: boolean): string {
   return xml;
 }
 
-export function serialize(el: Element): string {
-  let xml: string;
-  if (isAddressed(el)) {
-    let open = openTags.get(el.template);
-    if (open === undefined) {
-      open = openTag(el.template, true);
-      openTags.set(el.template, open);
-    }
-    xml = open + " to='" + escapeAttr(el.to) + "'";
-  } else {
-    xml = openTag(el, false);
+function childrenXml(children: Node[]): string {
+  let xml = "";
+  for (const child of children) {
+    if (typeof child === "string") xml += escapeText(child);
+    else if (child !== null && typeof child === "object") xml += serialize(child);
+    else if (child !== undefined && child !== null) xml += escapeText(String(child));
   }
-  const children = el.children;
-  if (children.length === 0) return xml + "/>";
-  let inner = childrenXml.get(children);
-  if (inner === undefined) {
-    inner = serializeChildren(children);
-    childrenXml.set(children, inner);
-  }
-  return xml + ">" + inner + "</" + el.name + ">";
+  return xml;
 }
+
+/** XML text of one element (tests, logs, history sizes). */
+export function serialize(el: Element): string {
+  const open = isAddressed(el) ? openTag(el.template, true) + " to='" + escapeAttr(el.to) + "'" : openTag(el, false);
+  if (el.children.length === 0) return open + "/>";
+  return open + ">" + childrenXml(el.children) + "</" + el.name + ">";
+}
+
+const encoder = new TextEncoder();
+/** A template's start tag (without `to`, without the `>`), as UTF-8. */
+const openTagBytes = new WeakMap<Element, Uint8Array>();
+/** `>children</name>` or `/>` of a template, as UTF-8, by its children array. */
+const restBytes = new WeakMap<Node[], Uint8Array>();
+
+function rest(el: Element): string {
+  return el.children.length === 0 ? "/>" : ">" + childrenXml(el.children) + "</" + el.name + ">";
+}
+
+/** Append one stanza to `sink`; shared parts of addressed copies are copied, not re-encoded. */
+export function serializeInto(el: Element, sink: ByteSink): void {
+  if (!isAddressed(el)) {
+    sink.text(serialize(el));
+    return;
+  }
+  const template = el.template;
+  let open = openTagBytes.get(template);
+  if (open === undefined) {
+    open = encoder.encode(openTag(template, true));
+    openTagBytes.set(template, open);
+  }
+  let tail = restBytes.get(template.children);
+  if (tail === undefined) {
+    tail = encoder.encode(rest(template));
+    restBytes.set(template.children, tail);
+  }
+  sink.bytes(open);
+  sink.text(" to='" + escapeAttr(el.to) + "'");
+  sink.bytes(tail);
+}
+
+export { ByteSink };

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { xml, type Element } from "@xmpp/xml";
 import parse from "ltx/lib/parse.js";
 import { addressed } from "../../src/muc/stanza.ts";
-import { serialize } from "../../src/xmpp/serialize.ts";
+import { ByteSink, serialize, serializeInto } from "../../src/xmpp/serialize.ts";
 
 /** Structural equality of two parsed trees (attribute order and quoting do not matter). */
 function same(a: Element, b: Element): boolean {
@@ -56,5 +56,27 @@ describe("serialize", () => {
     const b = serialize(addressed(template, "carol@c.test/x"));
     expect(a).toBe(`<message from='room@rooms.test/Alice' type='groupchat' to='bob@b.test/pc'><body>hi</body></message>`);
     expect(b).toBe(`<message from='room@rooms.test/Alice' type='groupchat' to='carol@c.test/x'><body>hi</body></message>`);
+  });
+});
+
+describe("serializeInto", () => {
+  test("writes the same bytes as serialize, for addressed copies and plain elements alike", () => {
+    const template = xml("presence", { from: "room@rooms.test/Ünïcode 𝄞" }, xml("status", {}, "a < b & c"), xml("x", { xmlns: "urn:x" }));
+    const stanzas = [addressed(template, "bob@b.test/pc"), addressed(template, "o'neil@c.test/x"), xml("message", { to: "a@b" }, xml("body", {}, "hé"))];
+    const sink = new ByteSink();
+    for (const s of stanzas) serializeInto(s, sink);
+    expect(new TextDecoder().decode(sink.take())).toBe(stanzas.map(serialize).join(""));
+  });
+
+  test("grows past its initial capacity and starts over after take()", () => {
+    const sink = new ByteSink(16);
+    const big = xml("message", { to: "x@y" }, xml("body", {}, "z".repeat(1000)));
+    serializeInto(big, sink);
+    const first = sink.take();
+    expect(new TextDecoder().decode(first)).toBe(serialize(big));
+    expect(sink.length).toBe(0);
+    serializeInto(xml("presence", { to: "a@b" }), sink);
+    expect(new TextDecoder().decode(sink.take())).toBe("<presence to='a@b'/>");
+    expect(new TextDecoder().decode(first)).toBe(serialize(big)); // taken bytes are not reused
   });
 });
