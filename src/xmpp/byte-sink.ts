@@ -1,52 +1,52 @@
 /**
- * A growable byte buffer that stanzas are serialised into, and that is handed
- * to the socket whole. Bytes that many stanzas share (a template's start tag,
- * its children) are encoded once and copied from then on, so a broadcast
- * costs memcpy, not UTF-8 encoding — and never builds one huge string that
- * must be flattened before it can be encoded (that flattening and encoding
- * was a fifth of a join's cost).
+ * A byte buffer that stanzas are serialised into and that is handed to the
+ * socket in one piece per flush. Text goes in with `encodeInto`, which never
+ * builds the one huge string that would have to be flattened before it could
+ * be encoded (flattening and encoding that string was a fifth of a join's
+ * cost).
+ *
+ * Memory is bump-allocated: `take()` hands out the bytes written since the
+ * last take as a view, and later writes go after them, never over them — the
+ * socket may still be holding that view while the kernel drains. A new block
+ * is allocated only when the current one is nearly full.
  */
 export class ByteSink {
-  #buffer: Uint8Array;
-  #length = 0;
+  #block: Uint8Array;
+  /** Where the bytes not yet taken start. */
+  #start = 0;
+  #end = 0;
   readonly #encoder = new TextEncoder();
 
-  constructor(readonly initialCapacity = 64 * 1024) {
-    this.#buffer = new Uint8Array(initialCapacity);
+  constructor(readonly blockSize = 256 * 1024) {
+    this.#block = new Uint8Array(blockSize);
   }
 
+  /** Bytes written since the last `take()`. */
   get length(): number {
-    return this.#length;
-  }
-
-  bytes(chunk: Uint8Array): void {
-    this.#reserve(chunk.byteLength);
-    this.#buffer.set(chunk, this.#length);
-    this.#length += chunk.byteLength;
+    return this.#end - this.#start;
   }
 
   text(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     this.#reserve(s.length * 3);
-    this.#length += this.#encoder.encodeInto(s, this.#buffer.subarray(this.#length)).written;
+    this.#end += this.#encoder.encodeInto(s, this.#block.subarray(this.#end)).written;
   }
 
-  /**
-   * Everything written so far; the sink starts over on fresh memory, so the
-   * caller may keep the bytes (a socket queues what the kernel does not take).
-   */
+  /** The bytes written since the last take; they are never written over, so the caller may keep them. */
   take(): Uint8Array {
-    const out = this.#buffer.subarray(0, this.#length);
-    this.#buffer = new Uint8Array(Math.max(this.initialCapacity, this.#length));
-    this.#length = 0;
+    const out = this.#block.subarray(this.#start, this.#end);
+    this.#start = this.#end;
     return out;
   }
 
   #reserve(extra: number): void {
-    const needed = this.#length + extra;
-    if (needed <= this.#buffer.byteLength) return;
-    const grown = new Uint8Array(Math.max(needed, this.#buffer.byteLength * 2));
-    grown.set(this.#buffer.subarray(0, this.#length));
-    this.#buffer = grown;
+    if (this.#end + extra <= this.#block.byteLength) return;
+    // Move what is not taken yet to a new block big enough for it and more.
+    const pending = this.#block.subarray(this.#start, this.#end);
+    const block = new Uint8Array(Math.max(this.blockSize, (pending.byteLength + extra) * 2));
+    block.set(pending);
+    this.#block = block;
+    this.#start = 0;
+    this.#end = pending.byteLength;
   }
 }

@@ -54,36 +54,35 @@ export function serialize(el: Element): string {
   return open + ">" + childrenXml(el.children) + "</" + el.name + ">";
 }
 
-const encoder = new TextEncoder();
-/** A template's start tag (without `to`, without the `>`), as UTF-8. */
-const openTagBytes = new WeakMap<Element, Uint8Array>();
-/** `>children</name>` or `/>` of a template, as UTF-8, by its children array. */
-const restBytes = new WeakMap<Node[], Uint8Array>();
+/** A template's start tag, without `to` and without the `>`. */
+const openTags = new WeakMap<Element, string>();
+/** `>children</name>` or `/>` of a template, by its children array. */
+const rests = new WeakMap<Node[], string>();
 
 function rest(el: Element): string {
   return el.children.length === 0 ? "/>" : ">" + childrenXml(el.children) + "</" + el.name + ">";
 }
 
-/** Append one stanza to `sink`; shared parts of addressed copies are copied, not re-encoded. */
+/** Append one stanza to `sink`; the shared parts of addressed copies are serialised once. */
 export function serializeInto(el: Element, sink: ByteSink): void {
   if (!isAddressed(el)) {
     sink.text(serialize(el));
     return;
   }
   const template = el.template;
-  let open = openTagBytes.get(template);
+  let open = openTags.get(template);
   if (open === undefined) {
-    open = encoder.encode(openTag(template, true));
-    openTagBytes.set(template, open);
+    open = openTag(template, true);
+    openTags.set(template, open);
   }
-  let tail = restBytes.get(template.children);
+  let tail = rests.get(template.children);
   if (tail === undefined) {
-    tail = encoder.encode(rest(template));
-    restBytes.set(template.children, tail);
+    tail = rest(template);
+    rests.set(template.children, tail);
   }
-  sink.bytes(open);
+  sink.text(open);
   sink.text(" to='" + escapeAttr(el.to) + "'");
-  sink.bytes(tail);
+  sink.text(tail);
 }
 
 export { ByteSink };

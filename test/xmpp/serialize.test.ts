@@ -68,7 +68,7 @@ describe("serializeInto", () => {
     expect(new TextDecoder().decode(sink.take())).toBe(stanzas.map(serialize).join(""));
   });
 
-  test("grows past its initial capacity and starts over after take()", () => {
+  test("grows past its block size, and never writes over bytes already taken", () => {
     const sink = new ByteSink(16);
     const big = xml("message", { to: "x@y" }, xml("body", {}, "z".repeat(1000)));
     serializeInto(big, sink);
