@@ -205,11 +205,15 @@ export class AuthClient implements AuthAsker {
 
   /** The body as UTF-8 text, reading at most `maxBodyBytes` (then cancelling the stream). */
   async #readCapped(res: Response): Promise<string> {
-    const declared = Number(res.headers.get("content-length"));
+    const length = res.headers.get("content-length");
+    const declared = length === null ? NaN : Number(length);
     if (Number.isFinite(declared) && declared > this.#maxBody) {
       await res.body?.cancel().catch(() => {});
       throw new BodyTooLarge();
     }
+    // A declared, acceptable length (the usual small JSON answer): one native
+    // read; Bun stops at Content-Length. Otherwise stream it under the cap.
+    if (Number.isFinite(declared)) return await res.text();
     const stream = res.body;
     if (!stream) return "";
     const reader = stream.getReader();
@@ -225,7 +229,7 @@ export class AuthClient implements AuthAsker {
       }
       chunks.push(value);
     }
-    return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    return UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
 
   /** A failure reason for a thrown transport error; names no URL query nor header. */
@@ -253,6 +257,8 @@ export class AuthClient implements AuthAsker {
     return `${code || name || "error"}: ${message}`;
   }
 }
+
+const UTF8 = new TextDecoder("utf-8");
 
 /** The answer's `error` text, as mod_muc_http_auth logs it. */
 function errorOf(body: Record<string, unknown>): string | undefined {

@@ -171,6 +171,25 @@ describe("AuthClient answers", () => {
     expect(a).toEqual({ allowed: false, failure: true, reason: "timeout after 0.2s" });
   });
 
+  test("a body that stalls short of its declared Content-Length times out", async () => {
+    // Raw HTTP: headers promise 100 bytes, 11 arrive, then nothing.
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"allowed":');
+        },
+      },
+    });
+    try {
+      const a = await new AuthClient({ url: `http://127.0.0.1:${server.port}/auth`, timeout: 0.2 }).ask(Q);
+      expect(a).toEqual({ allowed: false, failure: true, reason: "timeout after 0.2s" });
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("connection refused is a failure naming the origin", async () => {
     // Bind then release a port, so nothing listens there.
     const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
