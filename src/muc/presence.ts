@@ -2,7 +2,7 @@ import type { Element, Node } from "@xmpp/xml";
 import { NS } from "./namespaces.ts";
 import type { Occupant, Role } from "./occupant.ts";
 import type { Room } from "./room.ts";
-import { addressed, element, payloadWithout } from "./stanza.ts";
+import { addressed, element, frozen, payloadWithout } from "./stanza.ts";
 
 /**
  * Occupant presence as XEP-0045 §7.2.3 shapes it: the user's own payload
@@ -33,12 +33,47 @@ export interface PresenceChange {
   role?: Role;
 }
 
+const occupantIds = new WeakMap<Occupant, Element>();
+
+/** The occupant's XEP-0421 `<occupant-id/>`, one shared element per occupant. */
 export function occupantIdElement(occupant: Occupant): Element {
-  return element("occupant-id", { xmlns: NS.OCCUPANT_ID, id: occupant.occupantId });
+  let el = occupantIds.get(occupant);
+  if (el === undefined) {
+    el = frozen(element("occupant-id", { xmlns: NS.OCCUPANT_ID, id: occupant.occupantId }));
+    occupantIds.set(occupant, el);
+  }
+  return el;
 }
 
+const statusElements = new Map<string, Element>();
+
+function statusElement(code: string): Element {
+  let el = statusElements.get(code);
+  if (el === undefined) {
+    el = frozen(element("status", { code }));
+    statusElements.set(code, el);
+  }
+  return el;
+}
+
+/** `<x>`s without anything occupant-specific, by affiliation, role and status codes: a handful in all. */
+const plainMucUser = new Map<string, Element>();
+
 function mucUser(occupant: Occupant, change: PresenceChange, jid: string | undefined, statuses: readonly string[]): Element {
-  const itemAttrs: Record<string, string> = { affiliation: occupant.affiliation, role: change.role ?? occupant.role };
+  const affiliation = occupant.affiliation;
+  const role = change.role ?? occupant.role;
+  if (!jid && !change.newNick && !change.actor && !change.reason && !change.destroy) {
+    const key = `${affiliation} ${role} ${statuses.join(" ")}`;
+    let x = plainMucUser.get(key);
+    if (x === undefined) {
+      const children: Node[] = [element("item", { affiliation, role })];
+      for (const code of statuses) children.push(statusElement(code));
+      x = frozen(element("x", { xmlns: NS.MUC_USER }, children));
+      plainMucUser.set(key, x);
+    }
+    return x;
+  }
+  const itemAttrs: Record<string, string> = { affiliation, role };
   if (jid) itemAttrs.jid = jid;
   if (change.newNick) itemAttrs.nick = change.newNick;
   const itemChildren: Node[] = [];
@@ -46,7 +81,7 @@ function mucUser(occupant: Occupant, change: PresenceChange, jid: string | undef
   if (change.reason) itemChildren.push(element("reason", {}, [change.reason]));
   const children: Node[] = [element("item", itemAttrs, itemChildren)];
   if (change.destroy) children.push(change.destroy);
-  for (const code of statuses) children.push(element("status", { code }));
+  for (const code of statuses) children.push(statusElement(code));
   return element("x", { xmlns: NS.MUC_USER }, children);
 }
 

@@ -55,6 +55,23 @@ export function isAddressed(el: Element): el is AddressedElement {
   return Object.getPrototypeOf(el) === addressedPrototype;
 }
 
+const frozenElements = new WeakSet<Element>();
+
+/**
+ * Mark an element that will never change again and is shared by many
+ * stanzas (an occupant's `<occupant-id/>`, a status code, a plain muc#user
+ * item), so the serialiser may remember its XML instead of writing it again
+ * for every stanza that contains it.
+ */
+export function frozen<T extends Element>(el: T): T {
+  frozenElements.add(el);
+  return el;
+}
+
+export function isFrozen(el: Element): boolean {
+  return frozenElements.has(el);
+}
+
 /** A new element with the given attributes and children (children not re-parented). */
 export function element(name: string, attrs: Record<string, string>, children: Node[] = []): Element {
   const el = new Element(name);

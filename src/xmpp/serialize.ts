@@ -1,5 +1,5 @@
 import type { Element, Node } from "@xmpp/xml";
-import { isAddressed } from "../muc/stanza.ts";
+import { isAddressed, isFrozen } from "../muc/stanza.ts";
 import { ByteSink } from "./byte-sink.ts";
 
 /**
@@ -37,12 +37,24 @@ function openTag(el: Element, skipTo: boolean): string {
   return xml;
 }
 
+/** XML of elements marked `frozen()`: shared by many stanzas, written once. */
+const frozenXml = new WeakMap<Element, string>();
+
 function childrenXml(children: Node[]): string {
   let xml = "";
   for (const child of children) {
     if (typeof child === "string") xml += escapeText(child);
-    else if (child !== null && typeof child === "object") xml += serialize(child);
+    else if (child !== null && typeof child === "object") xml += isFrozen(child) ? frozenXmlOf(child) : serialize(child);
     else if (child !== undefined && child !== null) xml += escapeText(String(child));
+  }
+  return xml;
+}
+
+function frozenXmlOf(el: Element): string {
+  let xml = frozenXml.get(el);
+  if (xml === undefined) {
+    xml = serialize(el);
+    frozenXml.set(el, xml);
   }
   return xml;
 }
