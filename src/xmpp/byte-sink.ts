@@ -1,9 +1,9 @@
 /**
  * A byte buffer that stanzas are serialised into and that is handed to the
- * socket in one piece per flush. Text goes in with `encodeInto`, which never
- * builds the one huge string that would have to be flattened before it could
- * be encoded (flattening and encoding that string was a fifth of a join's
- * cost).
+ * socket in one piece per flush. Text is encoded straight into it, so the one
+ * huge string that would otherwise have to be flattened before it could be
+ * encoded is never built (flattening and encoding that string was a fifth of
+ * a join's cost).
  *
  * Memory is bump-allocated: `take()` hands out the bytes written since the
  * last take as a view, and later writes go after them, never over them — the
@@ -11,14 +11,12 @@
  * is allocated only when the current one is nearly full.
  */
 export class ByteSink {
-  #block: Uint8Array;
+  #block: Buffer;
   /** Where the bytes not yet taken start. */
   #start = 0;
   #end = 0;
-  readonly #encoder = new TextEncoder();
-
   constructor(readonly blockSize = 256 * 1024) {
-    this.#block = new Uint8Array(blockSize);
+    this.#block = Buffer.allocUnsafe(blockSize);
   }
 
   /** Bytes written since the last `take()`. */
@@ -29,7 +27,8 @@ export class ByteSink {
   text(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     this.#reserve(s.length * 3);
-    this.#end += this.#encoder.encodeInto(s, this.#block.subarray(this.#end)).written;
+    // Buffer#write encodes in place: no view object per call, unlike encodeInto.
+    this.#end += this.#block.write(s, this.#end, "utf8");
   }
 
   /** The bytes written since the last take; they are never written over, so the caller may keep them. */
@@ -43,7 +42,7 @@ export class ByteSink {
     if (this.#end + extra <= this.#block.byteLength) return;
     // Move what is not taken yet to a new block big enough for it and more.
     const pending = this.#block.subarray(this.#start, this.#end);
-    const block = new Uint8Array(Math.max(this.blockSize, (pending.byteLength + extra) * 2));
+    const block = Buffer.allocUnsafe(Math.max(this.blockSize, (pending.byteLength + extra) * 2));
     block.set(pending);
     this.#block = block;
     this.#start = 0;
