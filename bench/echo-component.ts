@@ -11,8 +11,10 @@ import type { Socket } from "bun";
  * header, the handshake (hex SHA-1 of stream id + secret), and a scanner that
  * cuts the stream into top-level stanzas and reads their start tag only.
  * - presence to `room@domain/nick` → the sender gets a MUC self-presence
- *   (`<item affiliation='none' role='participant'/>`, status 110), or, for
- *   `type='unavailable'`, the unavailable self-presence (role none, 110);
+ *   (`<item affiliation='none' role='participant'/>`, status 110) — followed,
+ *   with `subject: true` (`--subject`), by an empty room subject message, so
+ *   it sends as many stanzas per join as a MUC does into an empty room — or,
+ *   for `type='unavailable'`, the unavailable self-presence (role none, 110);
  * - groupchat message to `room@domain` → echoed to the sender from
  *   `room@domain/<sender's localpart>`, same id and payload;
  * - iq get/set → `service-unavailable`, so nobody waits for an answer;
@@ -21,7 +23,7 @@ import type { Socket } from "bun";
  * The scanner relies on the server escaping `<` and `>` in attribute values
  * and text, which XMPP servers (Prosody, ejabberd) do.
  *
- * Script: `bun bench/echo-component.ts xmpp://127.0.0.1:5347 rooms.localhost SECRET`
+ * Script: `bun bench/echo-component.ts xmpp://127.0.0.1:5347 rooms.localhost SECRET [--subject]`
  */
 
 export interface EchoComponentOptions {
@@ -31,6 +33,8 @@ export interface EchoComponentOptions {
   secret: string;
   /** Milliseconds for connect + handshake. Default 5000. */
   timeout?: number;
+  /** Follow each join's self-presence with an empty `<subject/>` message from the room. Default false. */
+  subject?: boolean;
 }
 
 export interface EchoStats {
@@ -247,6 +251,10 @@ export function startEchoComponent(options: EchoComponentOptions): Promise<EchoC
         const type = a.type;
         if (type === undefined) {
           batch += `<presence from='${escapeAttr(to)}' to='${escapeAttr(from)}'><x xmlns='${NS_MUC_USER}'><item affiliation='none' role='participant'/><status code='110'/></x></presence>`;
+          if (options.subject) {
+            batch += `<message type='groupchat' from='${escapeAttr(to.slice(0, slash))}' to='${escapeAttr(from)}'><subject/></message>`;
+            stats.replies++;
+          }
         } else if (type === "unavailable") {
           batch += `<presence from='${escapeAttr(to)}' to='${escapeAttr(from)}' type='unavailable'><x xmlns='${NS_MUC_USER}'><item affiliation='none' role='none'/><status code='110'/></x></presence>`;
         } else return;
@@ -339,12 +347,13 @@ export function startEchoComponent(options: EchoComponentOptions): Promise<EchoC
 }
 
 if (import.meta.main) {
-  const [service, domain, secret] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const [service, domain, secret] = args.filter((a) => !a.startsWith("--"));
   if (!service || !domain || !secret) {
-    console.error("usage: bun bench/echo-component.ts xmpp://HOST:PORT DOMAIN SECRET");
+    console.error("usage: bun bench/echo-component.ts xmpp://HOST:PORT DOMAIN SECRET [--subject]");
     process.exit(2);
   }
-  const echo = await startEchoComponent({ service, domain, secret });
+  const echo = await startEchoComponent({ service, domain, secret, subject: args.includes("--subject") });
   console.log(`echo component ${domain} connected to ${service}`);
   const stop = () => void echo.stop().then(() => process.exit(0));
   process.once("SIGINT", stop);

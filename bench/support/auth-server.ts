@@ -1,14 +1,17 @@
 /**
- * An in-process authorization service with no delay and no logic: every
- * question is answered `{"allowed":true}` at once, and counted. It runs on the
- * bench's own event loop, so its cost is part of every cold figure, exactly as
- * it is part of the bare-fetch baselines it is compared with.
+ * An in-process authorization service with no logic: every question is
+ * answered `{"allowed":true}` — at once, or after `setDelay(ms)` to stand in
+ * for a slower backend — and counted. It runs on the bench's own event loop,
+ * so its cost is part of every cold figure, exactly as it is part of the
+ * bare-fetch baselines it is compared with.
  */
 export interface AuthServer {
   readonly url: string;
   /** Requests answered since start (or since the last `reset`). */
   requests(): number;
   reset(): void;
+  /** Answer every later request after `ms` milliseconds (0: at once, the default). */
+  setDelay(ms: number): void;
   stop(): void;
 }
 
@@ -17,12 +20,14 @@ const HEADERS = { "content-type": "application/json" };
 
 export function startAuthServer(): AuthServer {
   let requests = 0;
+  let delayMs = 0;
+  const answer = () => new Response(BODY, { headers: HEADERS });
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch() {
       requests++;
-      return new Response(BODY, { headers: HEADERS });
+      return delayMs > 0 ? Bun.sleep(delayMs).then(answer) : answer();
     },
   });
   return {
@@ -30,6 +35,9 @@ export function startAuthServer(): AuthServer {
     requests: () => requests,
     reset() {
       requests = 0;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     stop() {
       void server.stop(true);
