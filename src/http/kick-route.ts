@@ -52,16 +52,7 @@ const KICK_BODY = jsonObject({
   .refine((b) => b.nickname === undefined || b.jid === undefined, "Give either nickname or jid, not both")
   .refine((b) => b.reason === undefined || !NOT_XML_CHAR.test(b.reason), "reason contains characters XML cannot carry")
   .refine((b) => b.jid === undefined || bareWithLocal(b.jid) !== undefined, "jid must be a bare user JID (user@host) without a resource")
-  .refine((b) => b.muc === undefined || bareWithLocal(b.muc) !== undefined, "muc must be a room JID (room@service) without a resource")
-  // Only a body that passed every check gets here: a muc, and exactly one of nickname and jid.
-  .transform(({ nickname, jid, muc, reason }) => ({
-    muc: bareWithLocal(muc!)!,
-    who:
-      jid === undefined
-        ? { by: "nickname" as const, nickname: nickname! }
-        : { by: "jid" as const, account: bareWithLocal(jid)!.bare },
-    reason,
-  }));
+  .refine((b) => b.muc === undefined || bareWithLocal(b.muc) !== undefined, "muc must be a room JID (room@service) without a resource");
 
 /** The room `muc` names, or the 404 that says why there is none. */
 function findRoom(service: KickableService, muc: Jid): Room {
@@ -83,9 +74,11 @@ function byAccount(room: Room, bare: string): Occupant[] {
 
 export function kickRoute(deps: KickDeps): Handler {
   return async (c) => {
-    const { muc, who, reason } = await readJsonBody(c.req.raw, KICK_BODY);
-    const room = findRoom(deps.service, muc);
-    const occupants = who.by === "jid" ? byAccount(room, who.account) : byNickname(room, who.nickname);
+    const { nickname, jid, muc, reason } = await readJsonBody(c.req.raw, KICK_BODY);
+    // KICK_BODY's checks passed: muc is a room JID, and exactly one of nickname and jid is given, a jid well-formed.
+    const room = findRoom(deps.service, bareWithLocal(muc!)!);
+    const account = jid === undefined ? undefined : bareWithLocal(jid)!.bare;
+    const occupants = account === undefined ? byNickname(room, nickname!) : byAccount(room, account);
     if (occupants.length === 0) throw new HttpError(400, NOT_IN_ROOM);
 
     const out: Element[] = [];
@@ -93,7 +86,7 @@ export function kickRoute(deps: KickDeps): Handler {
     deps.send(out);
     deps.metrics.kicks.http.inc(occupants.length);
     const kicked = occupants.map((o) => o.nick);
-    deps.logger?.info({ muc: room.jid, kicked, by: who.by }, "kicked over HTTP");
+    deps.logger?.info({ muc: room.jid, kicked, by: account === undefined ? "nickname" : "jid" }, "kicked over HTTP");
     return c.json({ kicked, muc: room.jid }, 200);
   };
 }
