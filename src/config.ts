@@ -127,10 +127,10 @@ function expecting(what: string, options: { secret?: boolean; required?: string 
   };
 }
 
-/** A plain table, from smol-toml (null prototype) or JSON.parse (Object prototype). */
 function isPlainTable(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
+  // smol-toml builds null-prototype tables, JSON.parse ordinary ones.
   return proto === null || proto === Object.prototype;
 }
 
@@ -148,13 +148,12 @@ function roomNodeOf(text: string): string | undefined {
     : undefined;
 }
 
-const DOMAIN_JID = "a domain JID such as rooms.example.org (no user@, no /resource)";
-
 /**
  * `{ host = ["room", …] }` as mod_muc_http_auth takes it. Hosts are user
  * domains or `all`; rooms are room nodes. Both are compared against normalised
  * JIDs at join time, so they are lower-cased here once, and duplicates that
  * differ only in case merge. Every bad entry is named, in one message.
+ * (Not z.record, which would silently drop a host named "__proto__".)
  */
 const roomsByHost = z
   .custom<Record<string, unknown>>(
@@ -224,11 +223,20 @@ const atLeastOne = z.number(expecting("an integer >= 1")).int().min(1); // .int(
  */
 const SCHEMAS = {
   component_jid: z
-    .string(expecting(DOMAIN_JID, { required: "the MUC service's domain, e.g. rooms.example.org" }))
+    .string(
+      expecting("a domain JID such as rooms.example.org (no user@, no /resource)", {
+        required: "the MUC service's domain, e.g. rooms.example.org",
+      }),
+    )
     .refine((text) => domainOf(text) !== undefined)
     .transform((text) => domainOf(text)!),
   component_secret: z
-    .string(expecting("a non-empty string", { secret: true, required: "the component secret configured for this domain in the XMPP server" }))
+    .string(
+      expecting("a non-empty string", {
+        secret: true,
+        required: "the component secret configured for this domain in the XMPP server",
+      }),
+    )
     .min(1),
   component_service: z
     .string(expecting("xmpp://host:port"))
