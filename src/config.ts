@@ -9,6 +9,7 @@
  * - Unknown keys, wrong types and missing required keys stop start-up. Every
  *   problem is reported at once, one line each, starting with the key's name,
  *   so an operator fixes a file in one round instead of one error per restart.
+ *   Each key has one zod schema (`SCHEMAS`); zod's issues become those lines.
  * - Secrets (the component secret and both Authorization values) are never
  *   echoed in a message: messages end up in logs and CI output.
  *
@@ -17,6 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
+import { z } from "zod";
 import { closest } from "./edit-distance.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { parseJid } from "./jid.ts";
@@ -93,27 +95,7 @@ export function envName(key: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Checking one value
-
-type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
-
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const fail = (message: string): Checked<never> => ({ ok: false, message });
-
-/** How an environment string becomes a value of the key's TOML type. */
-type EnvKind = "string" | "number" | "boolean" | "rooms";
-
-interface KeySpec<T> {
-  readonly env: EnvKind;
-  /** What a valid value looks like, for messages: "expected <expected>, got …". */
-  readonly expected: string;
-  /** Validates and normalises a value from TOML (or coerced from the environment). */
-  readonly check: (value: unknown, describe: (v: unknown) => string) => Checked<T>;
-  /** Why the key may not be left out; absent for keys with a default or none. */
-  readonly required?: string;
-  /** Never echo the value in a message. */
-  readonly secret?: boolean;
-}
+// One zod schema per key
 
 const MAX_SHOWN = 60;
 
@@ -131,42 +113,26 @@ function describeValue(value: unknown, secret: boolean): string {
   return String(value);
 }
 
+/**
+ * The message of every issue a schema (or one of its checks) raises without
+ * a message of its own: "expected <what>, got <the value>", or, for a
+ * required key left out, why it is required. Secrets are described by type.
+ */
+function expecting(what: string, options: { secret?: boolean; required?: string } = {}) {
+  return {
+    error: (issue: { readonly input?: unknown }) =>
+      issue.input === undefined && options.required !== undefined
+        ? `required: ${options.required}`
+        : `expected ${what}, got ${describeValue(issue.input, options.secret === true)}`,
+  };
+}
+
 function isPlainTable(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   // smol-toml builds null-prototype tables, JSON.parse ordinary ones.
   return proto === null || proto === Object.prototype;
 }
-
-/** A string key: `expected` doubles as the message for a non-string or empty value. */
-function stringKey(expected: string, extra?: (s: string) => Checked<string>): KeySpec<string> {
-  return {
-    env: "string",
-    expected,
-    check: (value, describe) => {
-      if (typeof value !== "string" || value.length === 0) return fail(`expected ${expected}, got ${describe(value)}`);
-      return extra ? extra(value) : ok(value);
-    },
-  };
-}
-
-/** A number of the given range; `integer` rejects fractions. */
-function numberKey(expected: string, integer: boolean, inRange: (n: number) => boolean): KeySpec<number> {
-  return {
-    env: "number",
-    expected,
-    check: (value, describe) =>
-      typeof value === "number" && Number.isFinite(value) && (!integer || Number.isInteger(value)) && inRange(value)
-        ? ok(value)
-        : fail(`expected ${expected}, got ${describe(value)}`),
-  };
-}
-
-const booleanKey: KeySpec<boolean> = {
-  env: "boolean",
-  expected: "true or false",
-  check: (value, describe) => (typeof value === "boolean" ? ok(value) : fail(`expected true or false, got ${describe(value)}`)),
-};
 
 /** The domain of a JID with neither localpart nor resource, normalised; undefined otherwise. */
 function domainOf(text: string): string | undefined {
@@ -182,174 +148,196 @@ function roomNodeOf(text: string): string | undefined {
     : undefined;
 }
 
-const ROOMS_EXPECTED = 'a table of host → array of room names, e.g. { all = ["lobby"], "example.org" = ["staff"] }';
-
 /**
  * `{ host = ["room", …] }` as mod_muc_http_auth takes it. Hosts are user
  * domains or `all`; rooms are room nodes. Both are compared against normalised
  * JIDs at join time, so they are lower-cased here once, and duplicates that
- * differ only in case merge.
+ * differ only in case merge. Every bad entry is named, in one message.
+ * (Not z.record, which would silently drop a host named "__proto__".)
  */
-function checkRooms(value: unknown, describe: (v: unknown) => string): Checked<RoomsByHost> {
-  if (!isPlainTable(value)) return fail(`expected ${ROOMS_EXPECTED}, got ${describe(value)}`);
-  const hosts = new Map<string, string[]>();
-  const problems: string[] = [];
-  for (const [hostKey, rooms] of Object.entries(value)) {
-    const host = hostKey.toLowerCase() === "all" ? "all" : domainOf(hostKey);
-    if (host === undefined) problems.push(`host ${JSON.stringify(hostKey)} is neither a domain nor "all"`);
-    if (!Array.isArray(rooms)) {
-      problems.push(`rooms for ${JSON.stringify(hostKey)} must be an array of room names, got ${describe(rooms)}`);
-      continue;
-    }
-    const nodes = (host === undefined ? undefined : hosts.get(host)) ?? [];
-    for (const room of rooms) {
-      const node = typeof room === "string" ? roomNodeOf(room) : undefined;
-      if (node === undefined) {
-        problems.push(`${describe(room)} for ${JSON.stringify(hostKey)} is not a room name (a JID localpart such as "lobby")`);
-      } else if (!nodes.includes(node)) {
-        nodes.push(node);
+const roomsByHost = z
+  .custom<Record<string, unknown>>(
+    isPlainTable,
+    expecting('a table of host → array of room names, e.g. { all = ["lobby"], "example.org" = ["staff"] }'),
+  )
+  .transform((table, ctx): RoomsByHost => {
+    const describe = (value: unknown) => describeValue(value, false);
+    const hosts = new Map<string, string[]>();
+    const problems: string[] = [];
+    for (const [hostKey, rooms] of Object.entries(table)) {
+      const host = hostKey.toLowerCase() === "all" ? "all" : domainOf(hostKey);
+      if (host === undefined) problems.push(`host ${JSON.stringify(hostKey)} is neither a domain nor "all"`);
+      if (!Array.isArray(rooms)) {
+        problems.push(`rooms for ${JSON.stringify(hostKey)} must be an array of room names, got ${describe(rooms)}`);
+        continue;
       }
+      const nodes = (host === undefined ? undefined : hosts.get(host)) ?? [];
+      for (const room of rooms) {
+        const node = typeof room === "string" ? roomNodeOf(room) : undefined;
+        if (node === undefined) {
+          problems.push(`${describe(room)} for ${JSON.stringify(hostKey)} is not a room name (a JID localpart such as "lobby")`);
+        } else if (!nodes.includes(node)) {
+          nodes.push(node);
+        }
+      }
+      if (host !== undefined) hosts.set(host, nodes);
     }
-    if (host !== undefined) hosts.set(host, nodes);
-  }
-  if (problems.length > 0) return fail(problems.join("; "));
-  return ok(Object.freeze(Object.fromEntries([...hosts].map(([host, nodes]) => [host, Object.freeze(nodes)]))));
-}
+    if (problems.length > 0) ctx.addIssue({ code: "custom", message: problems.join("; ") });
+    return Object.freeze(Object.fromEntries([...hosts].map(([host, nodes]) => [host, Object.freeze(nodes)])));
+  });
 
 /**
- * An HTTP header value we can send or compare: Latin-1 without control
- * characters (a line break would split the header; fetch rejects others),
- * and no surrounding whitespace, which HTTP strips, so a kick carrying the
- * configured value could never match it.
+ * An HTTP header value we can send or compare, never echoed: Latin-1 without
+ * control characters (a line break would split the header; fetch rejects
+ * others), and no surrounding whitespace, which HTTP strips, so a kick
+ * carrying the configured value could never match it.
  */
-function checkHeaderValue(value: string): Checked<string> {
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return fail("must not contain control characters or line breaks");
-  if (/[^\x00-\xff]/.test(value)) return fail("must contain only Latin-1 characters (HTTP header values are bytes)");
-  if (value.trim() !== value) return fail("must not start or end with whitespace (HTTP strips it)");
-  return ok(value);
+function headerValue(what: string, required?: string) {
+  return z
+    .string(expecting(what, { secret: true, required }))
+    .min(1)
+    .refine((value) => !/[\x00-\x08\x0a-\x1f\x7f]/.test(value), "must not contain control characters or line breaks")
+    .refine((value) => !/[^\x00-\xff]/.test(value), "must contain only Latin-1 characters (HTTP header values are bytes)")
+    .refine((value) => value.trim() === value, "must not start or end with whitespace (HTTP strips it)");
 }
 
 // `xmpp://host[:port]`, host a name, IPv4 or bracketed IPv6; a trailing "/" is tolerated.
 const XMPP_SERVICE = /^xmpp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]]+)(?::(\d{1,5}))?\/?$/;
 
-function checkXmppService(text: string): Checked<string> {
+function isXmppService(text: string): boolean {
   const match = XMPP_SERVICE.exec(text);
-  const port = match?.[1] === undefined ? undefined : Number(match[1]);
-  if (match === null || (port !== undefined && (port < 1 || port > 65535))) {
-    return fail(`expected xmpp://host:port (port 1..65535, 5347 when left out), got ${describeValue(text, false)}`);
-  }
-  return ok(text);
+  const port = match?.[1] === undefined ? 5347 : Number(match[1]);
+  return match !== null && port >= 1 && port <= 65535;
 }
 
-/** The auth URL: its value is not echoed, as it may carry a token in its query or user part. */
-function checkAuthUrl(text: string): Checked<string> {
-  if (!/^https?:\/\//i.test(text)) return fail("expected an absolute URL starting with http:// or https://");
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return fail("is not a valid absolute http(s) URL");
-  }
-  if (url.hostname === "") return fail("is not a valid absolute http(s) URL: it has no host");
-  // mucgate appends ?userJID=…&mucJID=…&nickname=…; after a fragment they would never be sent.
-  if (text.includes("#")) return fail("must not contain a #fragment (the query parameters are appended to the URL)");
-  return ok(text);
-}
+const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfies LogLevel[];
 
-const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-
-const MAX_INT = Number.MAX_SAFE_INTEGER;
+const seconds = z.number(expecting("a number of seconds >= 0 (0 = do not cache)")).min(0);
+const atLeastOne = z.number(expecting("an integer >= 1")).int().min(1); // .int() also keeps it a safe integer
 
 /**
- * Every key, in the contract's order, with how it is checked. The mapped type
- * makes the compiler insist that each `Config` key has a spec of its type.
+ * Every key, in the contract's order, with its schema. A key without
+ * `.optional()` or `.default()` is required. Where a check has no message of
+ * its own, the schema's `expecting` one applies. `satisfies` makes the
+ * compiler insist that each `Config` key has a schema whose output fits it.
  */
-const SPECS: { readonly [K in ConfigKey]-?: KeySpec<Exclude<Config[K], undefined>> } = {
-  component_jid: {
-    env: "string",
-    expected: "a domain JID such as rooms.example.org (no user@, no /resource)",
-    required: "the MUC service's domain, e.g. rooms.example.org",
-    check: (value, describe) => {
-      const domain = typeof value === "string" ? domainOf(value) : undefined;
-      return domain !== undefined
-        ? ok(domain)
-        : fail(`expected a domain JID such as rooms.example.org (no user@, no /resource), got ${describe(value)}`);
-    },
-  },
-  component_secret: {
-    ...stringKey("a non-empty string"),
-    required: "the component secret configured for this domain in the XMPP server",
-    secret: true,
-  },
-  component_service: stringKey("xmpp://host:port", checkXmppService),
-  http_interface: stringKey("a non-empty string (an address to listen on, e.g. 127.0.0.1)"),
-  http_port: numberKey("an integer from 1 to 65535", true, (n) => n >= 1 && n <= 65535),
-  muc_http_auth_url: stringKey("an absolute http:// or https:// URL", checkAuthUrl),
-  muc_http_auth_enabled_for: { env: "rooms", expected: ROOMS_EXPECTED, check: checkRooms },
-  muc_http_auth_disabled_for: { env: "rooms", expected: ROOMS_EXPECTED, check: checkRooms },
-  muc_http_auth_insecure: booleanKey,
-  muc_http_auth_authorization_header: {
-    ...stringKey("a non-empty string (the Authorization header value)", checkHeaderValue),
-    secret: true,
-  },
-  muc_http_auth_authorize_registration: booleanKey,
-  muc_http_auth_cache_ttl: numberKey("a number of seconds >= 0 (0 = do not cache)", false, (n) => n >= 0),
-  muc_http_auth_negative_cache_ttl: numberKey("a number of seconds >= 0 (0 = do not cache)", false, (n) => n >= 0),
-  muc_http_auth_cache_size: numberKey("an integer >= 1", true, (n) => n >= 1 && n <= MAX_INT),
-  muc_http_auth_timeout: numberKey("a number of seconds > 0 and <= 3600", false, (n) => n > 0 && n <= 3600),
-  muc_http_auth_max_concurrency: numberKey("an integer >= 1", true, (n) => n >= 1 && n <= MAX_INT),
-  http_muc_kick_authorization_header: {
-    ...stringKey("a non-empty string (the exact Authorization value every kick must carry)", checkHeaderValue),
-    required:
-      "mucgate does not start without it, so that the kick API is never open to anyone; " +
+const SCHEMAS = {
+  component_jid: z
+    .string(
+      expecting("a domain JID such as rooms.example.org (no user@, no /resource)", {
+        required: "the MUC service's domain, e.g. rooms.example.org",
+      }),
+    )
+    .refine((text) => domainOf(text) !== undefined)
+    .transform((text) => domainOf(text)!),
+  component_secret: z
+    .string(
+      expecting("a non-empty string", {
+        secret: true,
+        required: "the component secret configured for this domain in the XMPP server",
+      }),
+    )
+    .min(1),
+  component_service: z
+    .string(expecting("xmpp://host:port"))
+    .min(1)
+    .refine(isXmppService, expecting("xmpp://host:port (port 1..65535, 5347 when left out)"))
+    .default(DEFAULTS.component_service),
+  http_interface: z
+    .string(expecting("a non-empty string (an address to listen on, e.g. 127.0.0.1)"))
+    .min(1)
+    .default(DEFAULTS.http_interface),
+  http_port: z.number(expecting("an integer from 1 to 65535")).int().min(1).max(65535).default(DEFAULTS.http_port),
+  // Its messages do not echo it: the URL may carry a token in its query or user part.
+  muc_http_auth_url: z
+    .string(expecting("an absolute http:// or https:// URL"))
+    .min(1)
+    .regex(/^https?:\/\//i, "expected an absolute URL starting with http:// or https://")
+    .refine((text) => URL.canParse(text), "is not a valid absolute http(s) URL")
+    .refine((text) => URL.parse(text)?.hostname !== "", "is not a valid absolute http(s) URL: it has no host")
+    // mucgate appends ?userJID=…&mucJID=…&nickname=…; after a fragment they would never be sent.
+    .refine((text) => !text.includes("#"), "must not contain a #fragment (the query parameters are appended to the URL)")
+    .optional(),
+  muc_http_auth_enabled_for: roomsByHost.optional(),
+  muc_http_auth_disabled_for: roomsByHost.optional(),
+  muc_http_auth_insecure: z.boolean(expecting("true or false")).default(DEFAULTS.muc_http_auth_insecure),
+  muc_http_auth_authorization_header: headerValue("a non-empty string (the Authorization header value)").optional(),
+  muc_http_auth_authorize_registration: z.boolean(expecting("true or false")).default(DEFAULTS.muc_http_auth_authorize_registration),
+  muc_http_auth_cache_ttl: seconds.default(DEFAULTS.muc_http_auth_cache_ttl),
+  muc_http_auth_negative_cache_ttl: seconds.default(DEFAULTS.muc_http_auth_negative_cache_ttl),
+  muc_http_auth_cache_size: atLeastOne.default(DEFAULTS.muc_http_auth_cache_size),
+  muc_http_auth_timeout: z
+    .number(expecting("a number of seconds > 0 and <= 3600"))
+    .gt(0)
+    .max(3600)
+    .default(DEFAULTS.muc_http_auth_timeout),
+  muc_http_auth_max_concurrency: atLeastOne.default(DEFAULTS.muc_http_auth_max_concurrency),
+  http_muc_kick_authorization_header: headerValue(
+    "a non-empty string (the exact Authorization value every kick must carry)",
+    "mucgate does not start without it, so that the kick API is never open to anyone; " +
       "set the exact Authorization value every POST /muc_kick must carry",
-    secret: true,
-  },
-  max_history_messages: numberKey("an integer from 0 to 1000", true, (n) => n >= 0 && n <= 1000),
+  ),
+  max_history_messages: z.number(expecting("an integer from 0 to 1000")).int().min(0).max(1000).default(DEFAULTS.max_history_messages),
   // Any case is accepted (MUCGATE_LOG_LEVEL=INFO is common) and stored lower case, as pino wants it.
-  log_level: {
-    env: "string",
-    expected: "one of debug, info, warn, error",
-    check: (value, describe) => {
-      const level = typeof value === "string" ? value.toLowerCase() : undefined;
-      return LOG_LEVELS.includes(level as LogLevel)
-        ? ok(level as LogLevel)
-        : fail(`expected one of debug, info, warn, error, got ${describe(value)}`);
-    },
-  },
-};
+  log_level: z
+    .string(expecting("one of debug, info, warn, error"))
+    .refine((text) => LOG_LEVELS.includes(text.toLowerCase()))
+    .transform((text) => text.toLowerCase() as LogLevel)
+    .default(DEFAULTS.log_level),
+} satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
+
+/** The whole configuration: strict, so a key it does not know is an issue too. */
+const CONFIG_SCHEMA = z.strictObject(SCHEMAS);
 
 /** Every configuration key, in the contract's order. */
-export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze(Object.keys(SPECS) as ConfigKey[]);
+export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze(Object.keys(SCHEMAS) as ConfigKey[]);
 
 function isConfigKey(key: string): key is ConfigKey {
-  return Object.hasOwn(SPECS, key);
+  return Object.hasOwn(SCHEMAS, key);
 }
 
 // ---------------------------------------------------------------------------
 // Environment strings → values
 
+/** How an environment string becomes a value of the key's TOML type; other keys take it as it is. */
+const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
+  http_port: "number",
+  muc_http_auth_enabled_for: "rooms",
+  muc_http_auth_disabled_for: "rooms",
+  muc_http_auth_insecure: "boolean",
+  muc_http_auth_authorize_registration: "boolean",
+  muc_http_auth_cache_ttl: "number",
+  muc_http_auth_negative_cache_ttl: "number",
+  muc_http_auth_cache_size: "number",
+  muc_http_auth_timeout: "number",
+  muc_http_auth_max_concurrency: "number",
+  max_history_messages: "number",
+};
+
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, "1": true, false: false, no: false, "0": false };
 
+type FromEnv = { readonly value: unknown } | { readonly expected: string };
+
 /**
- * Coerce an environment string to the key's TOML type; the key's own check
- * then runs on the result exactly as on a file value, so both sources get the
- * same rules and the same messages. A failure's message is what the string
- * should have looked like ("" = the key's own `expected`).
+ * Coerce an environment string to the key's TOML type, so that the key's
+ * schema then judges it exactly as a file value: same rules, same messages.
+ * Text that is no decimal number stays text, which a number schema refuses;
+ * a boolean or room map that cannot be read is refused here, with what the
+ * text should have looked like.
  */
-function fromEnv(kind: EnvKind, text: string): Checked<unknown> {
-  switch (kind) {
-    case "string":
-      return ok(text);
+function fromEnv(key: ConfigKey, text: string): FromEnv {
+  switch (ENV_TYPES[key]) {
+    case undefined:
+      return { value: text };
     case "number": {
       const trimmed = text.trim();
-      return DECIMAL.test(trimmed) ? ok(Number(trimmed)) : fail("");
+      return { value: DECIMAL.test(trimmed) ? Number(trimmed) : text };
     }
     case "boolean": {
       const value = BOOLEANS[text.trim().toLowerCase()];
-      return value === undefined ? fail("true, false, yes, no, 1 or 0") : ok(value);
+      return value === undefined ? { expected: "true, false, yes, no, 1 or 0" } : { value };
     }
     case "rooms":
       return roomsFromEnv(text);
@@ -357,20 +345,20 @@ function fromEnv(kind: EnvKind, text: string): Checked<unknown> {
 }
 
 /** A map from the environment: JSON (`{"all":["room"]}`) or a TOML inline table (`{ all = ["room"] }`). */
-function roomsFromEnv(text: string): Checked<unknown> {
+function roomsFromEnv(text: string): FromEnv {
   try {
-    return ok(JSON.parse(text));
+    return { value: JSON.parse(text) };
   } catch {
     // Not JSON; try TOML below.
   }
   try {
     const doc = parseToml(`value = ${text}`);
     // More than one key means the text smuggled extra lines in: not one inline table.
-    if (Object.keys(doc).length === 1) return ok(doc.value);
+    if (Object.keys(doc).length === 1) return { value: doc.value };
   } catch {
     // Neither; reported below.
   }
-  return fail('JSON like {"all":["room"]} or a TOML inline table like { all = ["room"] }');
+  return { expected: 'JSON like {"all":["room"]} or a TOML inline table like { all = ["room"] }' };
 }
 
 // ---------------------------------------------------------------------------
@@ -409,79 +397,72 @@ function readToml(toml: string | undefined, source: string | undefined): Record<
  * `ConfigError` listing every problem (`error.problems`), one per line.
  */
 export function parseConfig(input: ConfigInput): Config {
-  const file = readToml(input.toml, input.source);
-  const env = input.env ?? {};
-  const problems: ConfigProblem[] = [];
-
-  // Unknown names first: a misspelt key usually explains a "required" below it.
-  for (const key of Object.keys(file)) {
-    if (isConfigKey(key)) continue;
-    const where = input.source === undefined ? "" : ` in ${input.source}`;
-    problems.push({ key: showKey(key), message: `unknown key${where}${didYouMean(closest(key, CONFIG_KEYS, 3))}` });
-  }
-  const envText = new Map<ConfigKey, string>();
-  for (const [name, text] of Object.entries(env)) {
+  const values: Record<string, unknown> = { ...readToml(input.toml, input.source) };
+  const unknownVariables: ConfigProblem[] = [];
+  const fromEnvironment = new Set<ConfigKey>();
+  const unreadable = new Map<ConfigKey, string>();
+  for (const [name, text] of Object.entries(input.env ?? {})) {
     if (text === undefined || !name.startsWith(ENV_PREFIX)) continue;
     const key = name.slice(ENV_PREFIX.length).toLowerCase();
-    if (isConfigKey(key) && name === envName(key)) {
-      envText.set(key, text);
-    } else {
+    if (!isConfigKey(key) || name !== envName(key)) {
       const hint = closest(name.slice(ENV_PREFIX.length), CONFIG_KEYS, 3);
-      problems.push({
+      unknownVariables.push({
         key: showKey(name),
         message: `unknown environment variable: mucgate reads ${ENV_PREFIX}<KEY> only for its configuration keys${didYouMean(hint && envName(hint))}`,
       });
+      continue;
+    }
+    fromEnvironment.add(key);
+    const coerced = fromEnv(key, text);
+    if ("value" in coerced) {
+      values[key] = coerced.value;
+    } else {
+      values[key] = text; // still supplied, for the rules that span keys
+      unreadable.set(key, `expected ${coerced.expected}, got ${describeValue(text, false)}`);
     }
   }
 
-  const values: Partial<Record<ConfigKey, unknown>> = {};
-  const supplied = new Set<ConfigKey>();
+  const result = CONFIG_SCHEMA.safeParse(values);
+  const issues = result.error?.issues ?? [];
+  const problems: ConfigProblem[] = [];
+  // Unknown names first: a misspelt key usually explains a "required" below it.
+  const where = input.source === undefined ? "" : ` in ${input.source}`;
+  for (const key of issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? issue.keys : []))) {
+    problems.push({ key: showKey(key), message: `unknown key${where}${didYouMean(closest(key, CONFIG_KEYS, 3))}` });
+  }
+  problems.push(...unknownVariables);
+  // One line per key: the first issue zod found with it (a fraction below the minimum is two).
   const invalid = new Set<ConfigKey>();
   for (const key of CONFIG_KEYS) {
-    const spec: KeySpec<unknown> = SPECS[key];
-    const describe = (v: unknown) => describeValue(v, spec.secret === true);
-    const text = envText.get(key);
-    const origin = text === undefined ? "" : ` (from ${envName(key)})`;
-    let raw: unknown = file[key];
-    if (raw !== undefined || text !== undefined) supplied.add(key);
-    if (text !== undefined) {
-      const coerced = fromEnv(spec.env, text);
-      if (!coerced.ok) {
-        invalid.add(key);
-        const expected = coerced.message || spec.expected;
-        problems.push({ key, message: `expected ${expected}, got ${describe(text)}${origin}` });
-        continue;
-      }
-      raw = coerced.value;
-    }
-    if (raw === undefined) {
-      if (spec.required !== undefined) {
-        problems.push({ key, message: `required: ${spec.required} (set it in the file or in ${envName(key)})` });
-      }
-      values[key] = (DEFAULTS as Partial<Record<ConfigKey, unknown>>)[key];
-      continue;
-    }
-    const checked = spec.check(raw, describe);
-    if (checked.ok) {
-      values[key] = checked.value;
-    } else {
-      invalid.add(key);
-      problems.push({ key, message: checked.message + origin });
-    }
+    const message = unreadable.get(key) ?? issues.find((issue) => issue.path[0] === key)?.message;
+    if (message === undefined) continue;
+    invalid.add(key);
+    const whence = fromEnvironment.has(key)
+      ? ` (from ${envName(key)})`
+      : values[key] === undefined
+        ? ` (set it in the file or in ${envName(key)})`
+        : "";
+    problems.push({ key, message: message + whence });
   }
 
   // Rules that span keys (DESIGN.md "Configuration" and "Join authorization semantics").
   // Supplied, not merely valid: naming both keys is right even when one of them is malformed.
-  if (supplied.has("muc_http_auth_enabled_for") && supplied.has("muc_http_auth_disabled_for")) {
+  const enabled = values.muc_http_auth_enabled_for;
+  if (enabled !== undefined && values.muc_http_auth_disabled_for !== undefined) {
     problems.push({
       key: "muc_http_auth_enabled_for",
       message: "cannot be set together with muc_http_auth_disabled_for: set at most one of the two",
     });
   }
-  const enabled = values.muc_http_auth_enabled_for as RoomsByHost | undefined;
-  const authOffEverywhere = enabled !== undefined && Object.values(enabled).every((rooms) => rooms.length === 0);
   // An invalid enabled_for leaves it unknown whether auth is off everywhere: its own line says what is wrong.
-  if (!supplied.has("muc_http_auth_url") && !authOffEverywhere && !invalid.has("muc_http_auth_enabled_for")) {
+  // A valid one (a table of arrays, each empty exactly when its normalised list is) may turn it off.
+  const authOffEverywhere = (rooms: unknown) =>
+    rooms !== undefined && Object.values(rooms as Record<string, unknown[]>).every((nodes) => nodes.length === 0);
+  if (
+    values.muc_http_auth_url === undefined &&
+    !invalid.has("muc_http_auth_enabled_for") &&
+    !authOffEverywhere(enabled)
+  ) {
     problems.push({
       key: "muc_http_auth_url",
       message:
@@ -491,9 +472,10 @@ export function parseConfig(input: ConfigInput): Config {
     });
   }
 
-  if (problems.length > 0) throw ConfigError.of(problems);
-  // Sound: every value came out of its key's check (or DEFAULTS), and the maps are frozen already.
-  return Object.freeze(values) as Config;
+  if (!result.success || problems.length > 0) throw ConfigError.of(problems);
+  // Every key in the contract's order, the unset optional ones as undefined; the room maps are frozen already.
+  const config: Partial<Record<ConfigKey, unknown>> = Object.fromEntries(CONFIG_KEYS.map((key) => [key, result.data[key]]));
+  return Object.freeze(config) as Config;
 }
 
 const READ_ERRORS: Readonly<Record<string, string>> = {

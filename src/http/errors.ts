@@ -1,13 +1,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 /**
  * The one place where failures become HTTP answers (src/errors.ts: each
  * boundary translates errors once). Every error answer is JSON with an
- * `error` string; anything that is not an HttpError is a bug: it is logged
- * and answered with a generic 500 that reveals nothing of it.
+ * `error` string; a body a route's zod schema refused is a 400; anything else
+ * that is not an HttpError is a bug: it is logged and answered with a generic
+ * 500 that reveals nothing of it.
  */
 
 /** A known route asked with a method it does not serve; answered 405 with `Allow`. */
@@ -29,6 +31,8 @@ export function errorResponse(c: Context, err: unknown, logger?: Logger): Respon
     return c.json({ error: err.message }, 405, { allow: err.allow.join(", ") });
   }
   if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
+  // A body its route's schema refused (body.ts): the first issue, in the schema's words.
+  if (err instanceof z.ZodError) return c.json({ error: err.issues[0]?.message ?? "Bad request" }, 400);
   // Hono's own refusals (none of the routes use them today), kept JSON and 4xx.
   if (err instanceof HTTPException && err.status >= 400 && err.status < 500 && isErrorStatus(err.status)) {
     return c.json({ error: err.message || "Bad request" }, err.status);

@@ -1,8 +1,8 @@
 import type { Handler } from "hono";
-import { HttpError } from "../errors.ts";
-import { parseJid } from "../jid.ts";
+import { z } from "zod";
+import { bareJid } from "../jid.ts";
 import type { Logger } from "../log.ts";
-import { optionalString, readJsonObject, type JsonObject } from "./body.ts";
+import { jsonObject, readJsonBody, stringField } from "./body.ts";
 
 /**
  * `POST /muc_auth/forget`: drop the join gate's cached decisions so that a
@@ -34,35 +34,31 @@ export interface ForgetDeps {
   logger?: Logger | undefined;
 }
 
-function bareOf(field: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const jid = parseJid(value);
-  if (!jid) throw new HttpError(400, `${field} is not a valid JID`);
-  return jid.bare;
+/** A JID field, normalised to its bare form. */
+function jidField(field: string) {
+  return stringField(field)
+    .refine((text) => bareJid(text) !== undefined, `${field} is not a valid JID`)
+    .transform((text) => bareJid(text)!);
 }
 
-/** The scope a body asks for; throws the 400 for every malformed one. */
-export function forgetScope(body: JsonObject): ForgetScope {
-  const userJID = bareOf("userJID", optionalString(body, "userJID"));
-  const mucJID = bareOf("muc", optionalString(body, "muc"));
-  const all = Object.hasOwn(body, "all") ? body.all : undefined;
-  if (all !== undefined && typeof all !== "boolean") throw new HttpError(400, "all must be a boolean");
-  if (all === true) {
-    if (userJID !== undefined || mucJID !== undefined) {
-      throw new HttpError(400, 'Give either "all": true or userJID and/or muc, not both');
-    }
-    return {};
-  }
-  if (userJID === undefined && mucJID === undefined) throw new HttpError(400, "Give userJID and/or muc");
-  const scope: ForgetScope = {};
-  if (userJID !== undefined) scope.userJID = userJID;
-  if (mucJID !== undefined) scope.mucJID = mucJID;
-  return scope;
-}
+/** The scope a body asks for; the first failing check is the 400. */
+const FORGET_BODY = jsonObject({
+  userJID: jidField("userJID").optional(),
+  muc: jidField("muc").optional(),
+  all: z.boolean({ error: "all must be a boolean" }).optional(),
+})
+  .refine((b) => b.all !== true || (b.userJID === undefined && b.muc === undefined), 'Give either "all": true or userJID and/or muc, not both')
+  .refine((b) => b.all === true || b.userJID !== undefined || b.muc !== undefined, "Give userJID and/or muc")
+  .transform(({ userJID, muc }) => {
+    const scope: ForgetScope = {};
+    if (userJID !== undefined) scope.userJID = userJID;
+    if (muc !== undefined) scope.mucJID = muc;
+    return scope;
+  });
 
 export function forgetRoute(deps: ForgetDeps): Handler {
   return async (c) => {
-    const scope = forgetScope(await readJsonObject(c.req.raw));
+    const scope = await readJsonBody(c.req.raw, FORGET_BODY);
     const forgotten = deps.decisions ? deps.decisions.forget(scope) : 0;
     deps.logger?.info({ ...scope, all: scope.userJID === undefined && scope.mucJID === undefined, forgotten }, "decisions forgotten over HTTP");
     return c.json({ forgotten }, 200);

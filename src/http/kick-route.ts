@@ -1,14 +1,14 @@
 import type { Element } from "@xmpp/xml";
 import type { Handler } from "hono";
 import { HttpError } from "../errors.ts";
-import { parseJid } from "../jid.ts";
+import { parseJid, type Jid } from "../jid.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { prepareNick } from "../muc/nick.ts";
 import type { Occupant } from "../muc/occupant.ts";
 import type { Room } from "../muc/room.ts";
 import type { MucService } from "../muc/service.ts";
-import { optionalString, readJsonObject } from "./body.ts";
+import { jsonObject, readJsonBody, stringField } from "./body.ts";
 
 /**
  * `POST /muc_kick` (DESIGN.md "HTTP API"), answering as mod_http_muc_kick
@@ -35,15 +35,30 @@ const NOT_IN_ROOM = "Couldn't kick user: modify: item-not-found";
 // would get the component's stream closed by the server.
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** The room `muc` names, or the 400/404 that says why there is none. */
-function findRoom(service: KickableService, muc: string): Room {
-  const jid = parseJid(muc);
-  if (!jid || jid.resource || !jid.local) {
-    throw new HttpError(400, "muc must be a room JID (room@service) without a resource");
-  }
-  if (jid.domain !== service.domain) throw new HttpError(404, `MUC not found: No such host: ${jid.domain}`);
-  const room = service.room(jid.bare);
-  if (!room) throw new HttpError(404, `MUC not found: No MUC '${jid.local}' found for host: ${jid.domain}`);
+/** A bare JID with a localpart (user@host, room@service), parsed; undefined otherwise. */
+function bareWithLocal(text: string): Jid | undefined {
+  const jid = parseJid(text);
+  return jid && !jid.resource && jid.local ? jid : undefined;
+}
+
+/** The body, checked in the order mod_http_muc_kick (then mucgate) answers: the first failing check is the 400. */
+const KICK_BODY = jsonObject({
+  nickname: stringField("nickname").optional(),
+  jid: stringField("jid").optional(),
+  muc: stringField("muc").optional(),
+  reason: stringField("reason").optional(),
+})
+  .refine((b) => (b.nickname !== undefined || b.jid !== undefined) && b.muc !== undefined, "Missing nickname and/or MUC")
+  .refine((b) => b.nickname === undefined || b.jid === undefined, "Give either nickname or jid, not both")
+  .refine((b) => b.reason === undefined || !NOT_XML_CHAR.test(b.reason), "reason contains characters XML cannot carry")
+  .refine((b) => b.jid === undefined || bareWithLocal(b.jid) !== undefined, "jid must be a bare user JID (user@host) without a resource")
+  .refine((b) => b.muc === undefined || bareWithLocal(b.muc) !== undefined, "muc must be a room JID (room@service) without a resource");
+
+/** The room `muc` names, or the 404 that says why there is none. */
+function findRoom(service: KickableService, muc: Jid): Room {
+  if (muc.domain !== service.domain) throw new HttpError(404, `MUC not found: No such host: ${muc.domain}`);
+  const room = service.room(muc.bare);
+  if (!room) throw new HttpError(404, `MUC not found: No MUC '${muc.local}' found for host: ${muc.domain}`);
   return room;
 }
 
@@ -59,30 +74,11 @@ function byAccount(room: Room, bare: string): Occupant[] {
 
 export function kickRoute(deps: KickDeps): Handler {
   return async (c) => {
-    const body = await readJsonObject(c.req.raw);
-    const nickname = optionalString(body, "nickname");
-    const account = optionalString(body, "jid");
-    const muc = optionalString(body, "muc");
-    const reason = optionalString(body, "reason");
-    if ((nickname === undefined && account === undefined) || muc === undefined) {
-      throw new HttpError(400, "Missing nickname and/or MUC");
-    }
-    if (nickname !== undefined && account !== undefined) {
-      throw new HttpError(400, "Give either nickname or jid, not both");
-    }
-    if (reason !== undefined && NOT_XML_CHAR.test(reason)) {
-      throw new HttpError(400, "reason contains characters XML cannot carry");
-    }
-    let bare: string | undefined;
-    if (account !== undefined) {
-      const jid = parseJid(account);
-      if (!jid || jid.resource || !jid.local) {
-        throw new HttpError(400, "jid must be a bare user JID (user@host) without a resource");
-      }
-      bare = jid.bare;
-    }
-    const room = findRoom(deps.service, muc);
-    const occupants = bare === undefined ? byNickname(room, nickname!) : byAccount(room, bare);
+    const { nickname, jid, muc, reason } = await readJsonBody(c.req.raw, KICK_BODY);
+    // KICK_BODY's checks passed: muc is a room JID, and exactly one of nickname and jid is given, a jid well-formed.
+    const room = findRoom(deps.service, bareWithLocal(muc!)!);
+    const account = jid === undefined ? undefined : bareWithLocal(jid)!.bare;
+    const occupants = account === undefined ? byNickname(room, nickname!) : byAccount(room, account);
     if (occupants.length === 0) throw new HttpError(400, NOT_IN_ROOM);
 
     const out: Element[] = [];
@@ -90,7 +86,7 @@ export function kickRoute(deps: KickDeps): Handler {
     deps.send(out);
     deps.metrics.kicks.http.inc(occupants.length);
     const kicked = occupants.map((o) => o.nick);
-    deps.logger?.info({ muc: room.jid, kicked, by: bare === undefined ? "nickname" : "jid" }, "kicked over HTTP");
+    deps.logger?.info({ muc: room.jid, kicked, by: account === undefined ? "nickname" : "jid" }, "kicked over HTTP");
     return c.json({ kicked, muc: room.jid }, 200);
   };
 }
