@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { groupchat, joinPresence, NS_MUC_USER, stanzaError, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
   connectProbe,
   fromRoom,
@@ -20,11 +21,10 @@ import {
   NS_DISCO_INFO,
   NS_MUC_ADMIN,
   presenceFrom,
-  useMucRig,
   type Probe,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig({ probe: true });
+const rig = useRig({ prosody: { components: [{ domain: "rooms.localhost" }, { domain: "probe.localhost" }] } });
 let probe: Probe;
 beforeAll(async () => {
   probe = await connectProbe(rig.prosody.slot("probe.localhost"));

@@ -13,6 +13,7 @@ import {
   xml,
   type Element,
 } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
   fromRoom,
   groupchatFrom,
@@ -26,10 +27,9 @@ import {
   NS_PING,
   occupantId,
   presenceFrom,
-  useMucRig,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig();
+const rig = useRig();
 
 const discoInfo = (to: string) => xml("iq", { type: "get", to }, xml("query", { xmlns: NS_DISCO_INFO }));
 const discoItems = (to: string) => xml("iq", { type: "get", to }, xml("query", { xmlns: NS_DISCO_ITEMS }));

@@ -19,6 +19,7 @@ import {
   type Element,
   type TestClient,
 } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
   fromRoom,
   groupchatFrom,
@@ -30,10 +31,9 @@ import {
   NS_MUC_ADMIN,
   occupantId,
   presenceFrom,
-  useMucRig,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig();
+const rig = useRig();
 
 /** Alice (owner) and Bob (participant) in a fresh room. */
 async function aliceAndBob(label: string): Promise<{ room: string; alice: TestClient; bob: TestClient }> {
