@@ -63,7 +63,7 @@ export interface Rig<G extends string> {
    * resource (a string) or these options; stopped after the test.
    */
   client(user: string, options?: string | LoginOptions): Promise<TestClient>;
-  /** The same, but not stopped after the test: for a client a describe block or the file keeps. Stop it yourself. */
+  /** The same for a client a describe block or the file keeps: stopped in afterAll (stopping it earlier is fine). */
   connect(user: string, options?: string | LoginOptions): Promise<TestClient>;
 }
 
@@ -74,6 +74,7 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
   let mucgates: Record<G, MucgateProcess> | undefined;
   const started: MucgateProcess[] = [];
   const clients: TestClient[] = [];
+  const kept: TestClient[] = [];
   let rooms = 0;
 
   beforeAll(async () => {
@@ -104,7 +105,7 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
     auth?.reset();
   });
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.stop()));
+    await Promise.all([...clients.splice(0), ...kept.splice(0)].map((c) => c.stop()));
     await Promise.all(started.map((m) => m.stop()));
     await auth?.stop();
     await prosody?.stop();
@@ -146,6 +147,10 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
       clients.push(c);
       return c;
     },
-    connect: login,
+    async connect(user, o) {
+      const c = await login(user, o);
+      kept.push(c);
+      return c;
+    },
   };
 }
