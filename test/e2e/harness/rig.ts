@@ -38,7 +38,7 @@ export interface RigOptions<G extends string> {
   auth?: AuthServerOptions | (() => Promise<AuthServerOptions>);
   /** The mucgate processes by name, started side by side. Default one, `mucgate`, with the defaults. */
   mucgates?: Record<G, RigMucgate>;
-  /** More to do after each test: after its clients are stopped, before the auth service is reset. */
+  /** More to do after each test: after its clients and `afterTest` stops, before the auth service is reset. */
   afterEach?: () => Promise<unknown>;
 }
 
@@ -65,6 +65,11 @@ export interface Rig<G extends string> {
   client(user: string, options?: string | LoginOptions): Promise<TestClient>;
   /** The same for a client a describe block or the file keeps: stopped in afterAll (stopping it earlier is fine). */
   connect(user: string, options?: string | LoginOptions): Promise<TestClient>;
+  /**
+   * Run `stop` after this test (a process or relay it started), once its
+   * clients are stopped: the last registered first, a failure ignored.
+   */
+  afterTest(stop: () => Promise<unknown>): void;
 }
 
 export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}): Rig<G> {
@@ -75,6 +80,7 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
   const started: MucgateProcess[] = [];
   const clients: TestClient[] = [];
   const kept: TestClient[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
   let rooms = 0;
 
   beforeAll(async () => {
@@ -101,6 +107,7 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.stop()));
+    for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => {});
     await options.afterEach?.();
     auth?.reset();
   });
@@ -151,6 +158,9 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
       const c = await login(user, o);
       kept.push(c);
       return c;
+    },
+    afterTest(stop) {
+      cleanups.push(stop);
     },
   };
 }
