@@ -6,7 +6,7 @@
  */
 import { expect, setDefaultTimeout } from "bun:test";
 import { Component } from "@xmpp/component-core";
-import { joinPresence, NS_MUC_USER, statusCodes, type Element, type HistoryRequest, type TestClient } from "./harness/client.ts";
+import { joinPresence, NS_MUC_USER, stanzaError, statusCodes, type Element, type HistoryRequest, type TestClient } from "./harness/client.ts";
 
 export const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
 export const NS_DELAY = "urn:xmpp:delay";
@@ -52,6 +52,13 @@ export function mucItem(stanza: Element): Record<string, string> {
   const item = stanza.getChild("x", NS_MUC_USER)?.getChild("item");
   if (!item) throw new Error(`no muc#user item in ${stanza.toString()}`);
   return item.attrs as Record<string, string>;
+}
+
+/** The `{ type, condition }` of an error stanza; throws for any other stanza. */
+export function errorOf(stanza: Element): { type: string; condition: string } {
+  const e = stanzaError(stanza);
+  if (!e) throw new Error(`not an error stanza: ${stanza.toString()}`);
+  return { type: e.type, condition: e.condition };
 }
 
 /** The XEP-0421 occupant id of a stanza, `undefined` when it has none. */
