@@ -122,8 +122,8 @@ export function useRig<G extends string = "mucgate">(options: RigOptions<G> = {}
     if (x === undefined) throw new Error(`${what} did not start (see beforeAll)`);
     return x;
   };
-  const login = async (user: string, options: string | LoginOptions = {}) => {
-    const o = typeof options === "string" ? { resource: options } : options;
+  const login = async (user: string, how: string | LoginOptions = {}) => {
+    const o = typeof how === "string" ? { resource: how } : how;
     const server = need(prosody, "prosody");
     server.register(user, PASSWORD, o.domain);
     return connectClient({ server, username: user, password: PASSWORD, ...o });
