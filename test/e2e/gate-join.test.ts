@@ -3,13 +3,13 @@
  * real Prosody, real clients, a real HTTP authorization service, mucgate as
  * a process. What mucgate asks, and what every kind of answer does to a join.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { allow, deny, hang, raw, slow, stall, startAuthServer, status, type AuthServer, type Behaviour } from "./harness/auth-server.ts";
-import { connectClient, groupchat, joinPresence, xml, type TestClient } from "./harness/client.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { allow, deny, hang, raw, slow, stall, status, type Behaviour } from "./harness/auth-server.ts";
+import { groupchat, joinPresence, xml } from "./harness/client.ts";
 import { expectJoinError, expectJoined, isSelfPresence } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
+import type { MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 
 const ROOMS = "rooms.localhost";
@@ -17,50 +17,23 @@ const REFUSED = "refused.localhost";
 const AUTH_HEADER = "Bearer gate-join-Äuth token";
 const TIMEOUT_S = 0.5;
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-let mucgate: MucgateProcess;
-/** A second mucgate whose auth URL is a closed port. */
-let refusedGate: MucgateProcess;
+/** An auth URL port handed out to nobody else; nothing listens on it. */
 let closedPort: number;
-
-const USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"];
-
 beforeAll(async () => {
-  prosody = await startProsody({ components: [{ domain: ROOMS }, { domain: REFUSED }] });
-  prosody.registerMany(USERS.map((user) => ({ user, password: "pw" })));
-  auth = startAuthServer();
-  closedPort = await freePort(); // handed out to nobody else, and nothing listens on it
-  [mucgate, refusedGate] = await Promise.all([
-    startMucgate({
-      prosody,
+  closedPort = await freePort();
+});
+
+const rig = useRig({
+  prosody: { components: [{ domain: ROOMS }, { domain: REFUSED }] },
+  mucgates: {
+    main: {
       // The URL's own query string must survive, unchanged, before ours.
-      authUrl: `${auth.url}?tenant=t%201&flag`,
+      authUrl: (url) => `${url}?tenant=t%201&flag`,
       config: { muc_http_auth_authorization_header: AUTH_HEADER, muc_http_auth_timeout: TIMEOUT_S },
-    }),
-    startMucgate({
-      prosody: prosody.slot(REFUSED),
-      authUrl: `http://127.0.0.1:${closedPort}/auth`,
-      config: { muc_http_auth_timeout: 5 },
-    }),
-  ]);
-});
-
-afterAll(async () => {
-  await Promise.all([mucgate?.stop(), refusedGate?.stop()]);
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-const clients: TestClient[] = [];
-async function login(user: string, resource?: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: "pw", ...(resource ? { resource } : {}) });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  auth.reset();
+    },
+    /** Its auth URL is a closed port. */
+    refused: { slot: REFUSED, authUrl: () => `http://127.0.0.1:${closedPort}/auth`, config: { muc_http_auth_timeout: 5 } },
+  },
 });
 
 /** mucgate's log records whose text mentions `needle`. */
@@ -79,14 +52,14 @@ async function deniedRecord(m: MucgateProcess, user: string, room: string): Prom
 
 describe("the request", () => {
   test("GET url?<its own query>&userJID=<bare>&mucJID=<room>&nickname=<nick>, URL-encoded, with the Authorization header", async () => {
-    const alice = await login("alice", "desk");
+    const alice = await rig.client("alice", "desk");
     const nick = "Zoë & co=1?/#+%";
     const room = `shape@${ROOMS}`;
     await alice.send(joinPresence(`${room}/${nick}`));
     await expectJoined(alice, `${room}/${nick}`);
 
-    expect(auth.requests).toHaveLength(1);
-    const r = auth.requests[0]!;
+    expect(rig.auth.requests).toHaveLength(1);
+    const r = rig.auth.requests[0]!;
     expect(r.method).toBe("GET");
     expect(r.path).toBe("/auth");
     expect(r.url).toBe(
@@ -101,18 +74,18 @@ describe("the request", () => {
 
 describe("allow and deny", () => {
   test("allowed: the user joins and the occupants see it", async () => {
-    const [bob, carol] = await Promise.all([login("bob"), login("carol")]);
+    const [bob, carol] = await Promise.all([rig.client("bob"), rig.client("carol")]);
     const room = `allowed@${ROOMS}`;
     await bob.send(joinPresence(`${room}/bob`));
     await expectJoined(bob, `${room}/bob`);
     await carol.send(joinPresence(`${room}/carol`));
     await expectJoined(carol, `${room}/carol`);
     await bob.waitFor({ name: "presence", from: `${room}/carol`, type: "" });
-    expect(auth.requests.map((r) => r.nickname)).toEqual(["bob", "carol"]);
+    expect(rig.auth.requests.map((r) => r.nickname)).toEqual(["bob", "carol"]);
   });
 
   test("denied: not-authorized to the joiner only, the reason only in mucgate's log, nothing of the room either way", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `denied@${ROOMS}`;
     // bob makes the room interesting: roster, history, subject.
     await bob.send(joinPresence(`${room}/bob`));
@@ -123,7 +96,7 @@ describe("allow and deny", () => {
     await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "history for occupants only");
 
     const reason = "reason-only-for-the-log-7c1f";
-    auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny(reason) : allow()));
+    rig.auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny(reason) : allow()));
     const bobMark = bob.mark();
     await alice.send(joinPresence(`${room}/alice`));
     const error = await expectJoinError(alice, `${room}/alice`);
@@ -141,9 +114,9 @@ describe("allow and deny", () => {
     expect(bob.stanzas.length).toBe(bobMark);
 
     // One JSON line carries the service's error text.
-    const record = await deniedRecord(mucgate, "alice@localhost", room);
+    const record = await deniedRecord(rig.mucgate, "alice@localhost", room);
     expect(record).toMatchObject({ level: "info", nick: "alice", kind: "join", reason, failure: false });
-    expect(logRecordsWith(mucgate, reason)).toHaveLength(1);
+    expect(logRecordsWith(rig.mucgate, reason)).toHaveLength(1);
 
     // The room still shows bob alone.
     await bob.send(groupchat(room, "still here"));
@@ -173,27 +146,27 @@ describe("stricter than mod_muc_http_auth: only 2xx with allowed === true admits
   ];
   for (const c of cases) {
     test(`${c.name} → denied, logged as a failure, and not cached`, async () => {
-      const client = await login(c.user);
+      const client = await rig.client(c.user);
       const room = `strict-${c.user}@${ROOMS}`;
-      auth.enqueue(c.answer);
+      rig.auth.enqueue(c.answer);
       await client.send(joinPresence(`${room}/${c.user}`));
       const error = await expectJoinError(client, `${room}/${c.user}`);
       expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
-      const record = await deniedRecord(mucgate, `${c.user}@localhost`, room);
+      const record = await deniedRecord(rig.mucgate, `${c.user}@localhost`, room);
       expect(record.failure).toBe(true);
       expect(String(record.reason)).toMatch(c.reason);
 
       // A failure is never cached: the same join asks again (and is allowed now).
       await client.send(joinPresence(`${room}/${c.user}`));
       await expectJoined(client, `${room}/${c.user}`);
-      expect(auth.requests).toHaveLength(2);
+      expect(rig.auth.requests).toHaveLength(2);
     });
   }
 
   test("a service hanging past muc_http_auth_timeout → denied within the timeout (+ slack), reason logged, not cached", async () => {
-    const heidi = await login("heidi");
+    const heidi = await rig.client("heidi");
     const room = `hang@${ROOMS}`;
-    auth.enqueue(hang());
+    rig.auth.enqueue(hang());
     const started = performance.now();
     await heidi.send(joinPresence(`${room}/heidi`));
     const error = await expectJoinError(heidi, `${room}/heidi`, 5000);
@@ -201,45 +174,45 @@ describe("stricter than mod_muc_http_auth: only 2xx with allowed === true admits
     expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_S * 1000 - 50);
     expect(elapsed).toBeLessThan(TIMEOUT_S * 1000 + 2000);
-    expect(auth.requests).toHaveLength(1);
-    expect(auth.requests[0]!.answeredAt).toBeUndefined();
-    const record = await deniedRecord(mucgate, "heidi@localhost", room);
+    expect(rig.auth.requests).toHaveLength(1);
+    expect(rig.auth.requests[0]!.answeredAt).toBeUndefined();
+    const record = await deniedRecord(rig.mucgate, "heidi@localhost", room);
     expect(record).toMatchObject({ failure: true, reason: `timeout after ${TIMEOUT_S}s` });
 
     await heidi.send(joinPresence(`${room}/heidi`));
     await expectJoined(heidi, `${room}/heidi`);
-    expect(auth.requests).toHaveLength(2);
+    expect(rig.auth.requests).toHaveLength(2);
   });
 
   test("a slow answer within the timeout → allowed", async () => {
-    const ivan = await login("ivan");
+    const ivan = await rig.client("ivan");
     const room = `slow@${ROOMS}`;
-    auth.enqueue(slow(120, allow()));
+    rig.auth.enqueue(slow(120, allow()));
     const started = performance.now();
     await ivan.send(joinPresence(`${room}/ivan`));
     await expectJoined(ivan, `${room}/ivan`, 5000);
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
-    expect(auth.requests[0]!.answeredAt! - auth.requests[0]!.receivedAt).toBeGreaterThanOrEqual(110);
+    expect(rig.auth.requests[0]!.answeredAt! - rig.auth.requests[0]!.receivedAt).toBeGreaterThanOrEqual(110);
   });
 
   test("connection refused (auth URL on a closed port) → denied, reason logged", async () => {
-    const judy = await login("judy");
+    const judy = await rig.client("judy");
     const room = `refused@${REFUSED}`;
     await judy.send(joinPresence(`${room}/judy`));
     const error = await expectJoinError(judy, `${room}/judy`);
     expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
-    const record = await deniedRecord(refusedGate, "judy@localhost", room);
+    const record = await deniedRecord(rig.mucgates.refused, "judy@localhost", room);
     expect(record).toMatchObject({ failure: true, reason: `connection refused: http://127.0.0.1:${closedPort}` });
     expect(JSON.stringify(record)).not.toContain("userJID=");
   });
 
   test("a hanging service never holds up other joins beyond the timeout", async () => {
-    const stuck = await Promise.all(["alice", "bob", "carol"].map((u) => login(u)));
-    const dave = await login("dave");
-    auth.setBehaviour((r) => (r.mucJID === `stuck@${ROOMS}` ? hang() : allow()));
+    const stuck = await Promise.all(["alice", "bob", "carol"].map((u) => rig.client(u)));
+    const dave = await rig.client("dave");
+    rig.auth.setBehaviour((r) => (r.mucJID === `stuck@${ROOMS}` ? hang() : allow()));
     const started = performance.now();
     for (const c of stuck) await c.send(joinPresence(`stuck@${ROOMS}/${c.bareJid.split("@")[0]}`));
-    await auth.waitForRequests(3);
+    await rig.auth.waitForRequests(3);
 
     // Another join, while those three hang, is not held up by them.
     const daveStarted = performance.now();
@@ -253,7 +226,7 @@ describe("stricter than mod_muc_http_auth: only 2xx with allowed === true admits
     );
     expect(performance.now() - started).toBeLessThan(TIMEOUT_S * 1000 + 2500);
     // mucgate gave up on each of them (closed its requests).
-    await waitUntil(() => auth.inFlight === 0, { timeout: 2000, describe: () => `${auth.inFlight} requests still open` });
+    await waitUntil(() => rig.auth.inFlight === 0, { timeout: 2000, describe: () => `${rig.auth.inFlight} requests still open` });
     for (const e of errors) expect(e.condition).toBe("not-authorized");
     for (const c of stuck) expect(c.stanzas.some((s) => isSelfPresence(s, `stuck@${ROOMS}/${c.bareJid.split("@")[0]}`))).toBe(false);
   });

@@ -9,69 +9,35 @@
  * `pingService` is the barrier that tells a test mucgate has taken in what a
  * client sent (pings to the service are never held).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { allow, deny, hang, startAuthServer, status, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, groupchat, joinPresence, leavePresence, stanzaError, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
-import { expectJoinError, expectJoined, isSelfPresence, pingService, scrape } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { describe, expect, test } from "bun:test";
+import { allow, deny, hang, status } from "./harness/auth-server.ts";
+import { groupchat, joinPresence, leavePresence, stanzaError, statusCodes, xml, type Element } from "./harness/client.ts";
+import { expectJoinError, expectJoined, isSelfPresence, joinRoom, pingService, scrape } from "./harness/gate-kit.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 
 const ROOMS = "rooms.localhost";
 const OPEN_REG = "openreg.localhost";
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-/** max_concurrency 2, registrations gated. */
-let mucgate: MucgateProcess;
-/** Registrations not gated (the default). */
-let plainReg: MucgateProcess;
-
-const USERS = ["alice", "bob", "carol", "dave", "erin", "u1", "u2", "u3", "u4", "u5", "u6"];
-
-beforeAll(async () => {
-  prosody = await startProsody({ components: [{ domain: ROOMS }, { domain: OPEN_REG }] });
-  prosody.registerMany(USERS.map((user) => ({ user, password: "pw" })));
-  auth = startAuthServer();
-  [mucgate, plainReg] = await Promise.all([
-    startMucgate({
-      prosody,
-      authUrl: auth.url,
+const rig = useRig({
+  prosody: { components: [{ domain: ROOMS }, { domain: OPEN_REG }] },
+  mucgates: {
+    /** max_concurrency 2, registrations gated. */
+    mucgate: {
       config: {
         muc_http_auth_timeout: 20,
         muc_http_auth_max_concurrency: 2,
         muc_http_auth_authorize_registration: true,
       },
-    }),
-    startMucgate({ prosody: prosody.slot(OPEN_REG), authUrl: auth.url, config: { muc_http_auth_timeout: 20 } }),
-  ]);
-});
-
-afterAll(async () => {
-  await Promise.all([mucgate?.stop(), plainReg?.stop()]);
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-const clients: TestClient[] = [];
-async function login(user: string, resource?: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: "pw", ...(resource ? { resource } : {}) });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  auth.reset();
+    },
+    /** Registrations not gated (the default). */
+    plainReg: { slot: OPEN_REG, config: { muc_http_auth_timeout: 20 } },
+  },
 });
 
 /** Requests of this user that hang; everyone else is allowed. */
 function hangFor(...users: string[]): void {
-  auth.setBehaviour((r) => (users.some((u) => r.userJID === `${u}@localhost`) ? hang() : allow()));
-}
-
-async function join(client: TestClient, occupantJid: string): Promise<void> {
-  await client.send(joinPresence(occupantJid));
-  await expectJoined(client, occupantJid);
+  rig.auth.setBehaviour((r) => (users.some((u) => r.userJID === `${u}@localhost`) ? hang() : allow()));
 }
 
 function fromRoom(room: string): (s: Element) => boolean {
@@ -80,17 +46,17 @@ function fromRoom(room: string): (s: Element) => boolean {
 
 describe("ordering while a join is pending", () => {
   test("a message sent right after the join is refused not-acceptable after the self-presence, never delivered", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `early@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.send(groupchat(room, "too early", "early-1"));
     await pingService(alice, ROOMS);
-    await auth.waitForRequests(2);
+    await rig.auth.waitForRequests(2);
     expect(alice.stanzas.filter(fromRoom(room))).toEqual([]); // nothing yet: the join is pending
 
-    expect(auth.release(allow())).toBe(1);
+    expect(rig.auth.release(allow())).toBe(1);
     const self = await alice.waitFor((s) => isSelfPresence(s, `${room}/alice`));
     const refused = await alice.waitFor({ name: "message", type: "error", id: "early-1" });
     expect(alice.stanzas.indexOf(self)).toBeLessThan(alice.stanzas.indexOf(refused));
@@ -106,15 +72,15 @@ describe("ordering while a join is pending", () => {
   });
 
   test("the same when the join is then denied: not-authorized, then not-acceptable, nothing to the room", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `early-denied@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.send(groupchat(room, "sneaky", "early-2"));
     await pingService(alice, ROOMS);
-    await auth.waitForRequests(2);
-    auth.release(deny("no"));
+    await rig.auth.waitForRequests(2);
+    rig.auth.release(deny("no"));
     const joinError = await expectJoinError(alice, `${room}/alice`);
     expect(joinError.condition).toBe("not-authorized");
     const refused = await alice.waitFor({ name: "message", type: "error", id: "early-2" });
@@ -123,18 +89,18 @@ describe("ordering while a join is pending", () => {
   });
 
   test("a leave sent right after the join cancels it: unavailable with 110 to the user, nothing to the room", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `cancel@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.send(leavePresence(`${room}/alice`));
     const gone = await alice.waitFor({ name: "presence", from: `${room}/alice`, type: "unavailable" });
     expect(statusCodes(gone)).toContain(110);
-    await auth.waitForRequests(2);
+    await rig.auth.waitForRequests(2);
 
     // The answer arriving afterwards changes nothing.
-    expect(auth.release(allow())).toBe(1);
+    expect(rig.auth.release(allow())).toBe(1);
     await pingService(alice, ROOMS);
     await Promise.all([alice.expectNothing(fromRoom(room), 300), bob.expectNothing(() => true, 300)]);
     // alice is not in the room: bob's message does not reach her.
@@ -144,37 +110,37 @@ describe("ordering while a join is pending", () => {
   });
 
   test("a client that disconnects while its join is pending never shows up in the room", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `vanish@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await pingService(alice, ROOMS);
-    await auth.waitForRequests(2);
-    const cancelled = async () => (await scrape(mucgate.httpUrl)).get("mucgate_joins_total", { outcome: "cancelled" });
+    await rig.auth.waitForRequests(2);
+    const cancelled = async () => (await scrape(rig.mucgate.httpUrl)).get("mucgate_joins_total", { outcome: "cancelled" });
     const before = await cancelled();
     // Prosody tells the room on alice's behalf (she sent it directed presence): unavailable,
     // which cancels the pending join.
     await alice.stop();
     await waitUntil(async () => (await cancelled()) === before + 1, { timeout: 3000, interval: 25, describe: () => "join not cancelled" });
-    auth.release(allow());
+    rig.auth.release(allow());
     await bob.expectNothing(fromRoom(room), 400);
     // bob is alone: a kick of alice finds nobody.
-    const res = await mucgate.kick({ nickname: "alice", muc: room });
+    const res = await rig.mucgate.kick({ nickname: "alice", muc: room });
     expect(res.status).toBe(400);
   });
 
   test("a nick taken by someone else while the decision is pending → conflict, one occupant", async () => {
-    const [bob, alice, carol] = await Promise.all([login("bob"), login("alice"), login("carol")]);
+    const [bob, alice, carol] = await Promise.all([rig.client("bob"), rig.client("alice"), rig.client("carol")]);
     const room = `taken@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("alice");
     await alice.send(joinPresence(`${room}/shared`));
     await pingService(alice, ROOMS);
-    await join(carol, `${room}/shared`);
+    await joinRoom(carol, `${room}/shared`);
     await bob.waitFor({ name: "presence", from: `${room}/shared`, type: "" });
 
-    auth.release(allow());
+    rig.auth.release(allow());
     const error = await expectJoinError(alice, `${room}/shared`);
     expect([error.type, error.condition]).toEqual(["cancel", "conflict"]);
     await Promise.all([
@@ -188,18 +154,18 @@ describe("ordering while a join is pending", () => {
     expect(got.attrs.from).toBe(`${room}/shared`);
   });
   test("an IQ sent right after the join is answered after the decision, as to an outsider", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `early-iq@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     await bob.send(xml("message", { to: room, type: "groupchat" }, xml("subject", {}, "inside only")));
     await bob.waitFor((s) => s.name === "message" && s.getChildText("subject") === "inside only");
     hangFor("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.send(xml("iq", { type: "get", to: room, id: "info-1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
     await pingService(alice, ROOMS);
-    await auth.waitForRequests(2);
+    await rig.auth.waitForRequests(2);
     expect(alice.stanzas.filter((s) => s.attrs.id === "info-1")).toEqual([]);
-    auth.release(allow());
+    rig.auth.release(allow());
     const self = await alice.waitFor((s) => isSelfPresence(s, `${room}/alice`));
     const info = await alice.waitFor({ name: "iq", id: "info-1" });
     expect(alice.stanzas.indexOf(self)).toBeLessThan(alice.stanzas.indexOf(info));
@@ -212,17 +178,17 @@ describe("ordering while a join is pending", () => {
 
 describe("nick changes pass the gate too", () => {
   test("a denied nick change gets not-authorized and the occupant keeps its nick; an allowed one goes through", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `renick@${ROOMS}`;
-    await join(bob, `${room}/bob`);
-    await join(alice, `${room}/alice`);
+    await joinRoom(bob, `${room}/bob`);
+    await joinRoom(alice, `${room}/alice`);
     await bob.waitFor({ name: "presence", from: `${room}/alice`, type: "" });
-    auth.setBehaviour((r) => (r.nickname === "forbidden" ? deny("not that nick") : allow()));
+    rig.auth.setBehaviour((r) => (r.nickname === "forbidden" ? deny("not that nick") : allow()));
 
     await alice.send(xml("presence", { to: `${room}/forbidden` }));
     const error = await expectJoinError(alice, `${room}/forbidden`);
     expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
-    expect(auth.requests.at(-1)).toMatchObject({ userJID: "alice@localhost", mucJID: room, nickname: "forbidden" });
+    expect(rig.auth.requests.at(-1)).toMatchObject({ userJID: "alice@localhost", mucJID: room, nickname: "forbidden" });
     await bob.expectNothing(fromRoom(room), 300);
     await alice.send(groupchat(room, "still alice"));
     expect((await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "still alice")).attrs.from).toBe(`${room}/alice`);
@@ -231,27 +197,27 @@ describe("nick changes pass the gate too", () => {
     const renamed = await bob.waitFor({ name: "presence", from: `${room}/alice`, type: "unavailable" });
     expect(statusCodes(renamed)).toContain(303);
     await bob.waitFor({ name: "presence", from: `${room}/allowed`, type: "" });
-    expect(auth.requests.at(-1)).toMatchObject({ nickname: "allowed" });
+    expect(rig.auth.requests.at(-1)).toMatchObject({ nickname: "allowed" });
   });
 });
 
 describe("identical questions at once", () => {
   test("two sessions of one account, one room, one nick: ONE request, both admitted, one occupant", async () => {
-    const [bob, desk, phone] = await Promise.all([login("bob"), login("dave", "desk"), login("dave", "phone")]);
+    const [bob, desk, phone] = await Promise.all([rig.client("bob"), rig.client("dave", "desk"), rig.client("dave", "phone")]);
     const room = `coalesce@${ROOMS}`;
-    await join(bob, `${room}/bob`);
+    await joinRoom(bob, `${room}/bob`);
     hangFor("dave");
     await desk.send(joinPresence(`${room}/dave`));
     await phone.send(joinPresence(`${room}/dave`));
     await Promise.all([pingService(desk, ROOMS), pingService(phone, ROOMS)]);
-    await auth.waitForRequests(2);
-    expect(auth.requests.map((r) => r.userJID)).toEqual(["bob@localhost", "dave@localhost"]);
+    await rig.auth.waitForRequests(2);
+    expect(rig.auth.requests.map((r) => r.userJID)).toEqual(["bob@localhost", "dave@localhost"]);
 
-    expect(auth.release(allow())).toBe(1);
+    expect(rig.auth.release(allow())).toBe(1);
     await Promise.all([expectJoined(desk, `${room}/dave`), expectJoined(phone, `${room}/dave`)]);
     await bob.waitFor({ name: "presence", from: `${room}/dave`, type: "" });
     await bob.expectNothing({ name: "presence", from: `${room}/dave` }, 300);
-    expect(auth.requests).toHaveLength(2);
+    expect(rig.auth.requests).toHaveLength(2);
 
     // Both sessions share the nick: each gets what the room says.
     await bob.send(groupchat(room, "hi dave"));
@@ -259,64 +225,64 @@ describe("identical questions at once", () => {
   });
 
   test("denied for one, denied for both: ONE request, not-authorized to each session", async () => {
-    const [desk, phone] = await Promise.all([login("erin", "desk"), login("erin", "phone")]);
+    const [desk, phone] = await Promise.all([rig.client("erin", "desk"), rig.client("erin", "phone")]);
     const room = `coalesce-no@${ROOMS}`;
     hangFor("erin");
     await desk.send(joinPresence(`${room}/erin`));
     await phone.send(joinPresence(`${room}/erin`));
     await Promise.all([pingService(desk, ROOMS), pingService(phone, ROOMS)]);
-    await auth.waitForRequests(1);
-    expect(auth.release(deny("neither"))).toBe(1);
+    await rig.auth.waitForRequests(1);
+    expect(rig.auth.release(deny("neither"))).toBe(1);
     const errors = await Promise.all([desk, phone].map((c) => expectJoinError(c, `${room}/erin`)));
     for (const e of errors) expect([e.type, e.condition]).toEqual(["auth", "not-authorized"]);
-    expect(auth.requests).toHaveLength(1);
+    expect(rig.auth.requests).toHaveLength(1);
   });
 });
 
 describe("muc_http_auth_max_concurrency = 2", () => {
   test("at most 2 requests in flight; the rest queue, in order, and complete after release", async () => {
     const users = ["u1", "u2", "u3", "u4", "u5"];
-    const cs = await Promise.all(users.map((u) => login(u)));
-    auth.setBehaviour(hang());
+    const cs = await Promise.all(users.map((u) => rig.client(u)));
+    rig.auth.setBehaviour(hang());
     // One after another, so mucgate takes them in this order.
     for (const [i, c] of cs.entries()) {
       await c.send(joinPresence(`bounded-${i}@${ROOMS}/${users[i]}`));
       await pingService(c, ROOMS);
     }
-    await auth.waitForRequests(2);
-    const m = await scrape(mucgate.httpUrl);
+    await rig.auth.waitForRequests(2);
+    const m = await scrape(rig.mucgate.httpUrl);
     expect(m.get("mucgate_auth_requests_in_flight")).toBe(2);
     expect(m.get("mucgate_auth_requests_queued")).toBe(3);
-    expect(auth.requests.map((r) => r.userJID)).toEqual(["u1@localhost", "u2@localhost"]);
-    expect(auth.maxInFlight).toBe(2);
+    expect(rig.auth.requests.map((r) => r.userJID)).toEqual(["u1@localhost", "u2@localhost"]);
+    expect(rig.auth.maxInFlight).toBe(2);
 
     // Answer the two in flight: the three queued follow, in the order they came.
-    auth.setBehaviour(allow());
-    auth.release(allow());
+    rig.auth.setBehaviour(allow());
+    rig.auth.release(allow());
     await Promise.all(cs.map((c, i) => expectJoined(c, `bounded-${i}@${ROOMS}/${users[i]}`, 5000)));
-    expect(auth.requests.map((r) => r.userJID)).toEqual(users.map((u) => `${u}@localhost`));
-    expect(auth.maxInFlight).toBe(2);
-    const after = await scrape(mucgate.httpUrl);
+    expect(rig.auth.requests.map((r) => r.userJID)).toEqual(users.map((u) => `${u}@localhost`));
+    expect(rig.auth.maxInFlight).toBe(2);
+    const after = await scrape(rig.mucgate.httpUrl);
     expect(after.get("mucgate_auth_requests_in_flight")).toBe(0);
     expect(after.get("mucgate_auth_requests_queued")).toBe(0);
   });
 
   test("queued joins wait for a slot, not for the timeout of the hanging ones: released one by one", async () => {
     const users = ["u1", "u2", "u3"];
-    const cs = await Promise.all(users.map((u) => login(u)));
-    auth.setBehaviour(hang());
+    const cs = await Promise.all(users.map((u) => rig.client(u)));
+    rig.auth.setBehaviour(hang());
     for (const [i, c] of cs.entries()) {
       await c.send(joinPresence(`slot-${i}@${ROOMS}/${users[i]}`));
       await pingService(c, ROOMS);
     }
-    await auth.waitForRequests(2);
+    await rig.auth.waitForRequests(2);
     await cs[2]!.expectNothing(fromRoom(`slot-2@${ROOMS}`), 200);
-    expect(auth.requests).toHaveLength(2);
+    expect(rig.auth.requests).toHaveLength(2);
     // Free both slots; the third request then arrives, hangs too, and is released in turn.
-    auth.release(allow());
-    await auth.waitForRequests(3);
-    expect(auth.requests[2]!.userJID).toBe("u3@localhost");
-    auth.release(allow());
+    rig.auth.release(allow());
+    await rig.auth.waitForRequests(3);
+    expect(rig.auth.requests[2]!.userJID).toBe("u3@localhost");
+    rig.auth.release(allow());
     await Promise.all(cs.map((c, i) => expectJoined(c, `slot-${i}@${ROOMS}/${users[i]}`)));
   });
 });
@@ -340,48 +306,48 @@ describe("XEP-0045 §7.10 registration", () => {
   }
 
   test("with muc_http_auth_authorize_registration = true: a denied registration gets not-authorized", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `reg@${ROOMS}`;
-    await join(bob, `${room}/bob`); // registration needs an existing room
-    auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny("no registration for you") : allow()));
+    await joinRoom(bob, `${room}/bob`); // registration needs an existing room
+    rig.auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny("no registration for you") : allow()));
     const answer = await alice.iq(register(room, "Alice"));
     expect(answer.attrs.type).toBe("error");
     expect(stanzaError(answer)).toMatchObject({ type: "auth", condition: "not-authorized" });
     expect(answer.toString()).not.toContain("no registration for you");
-    expect(auth.requests.at(-1)).toMatchObject({ userJID: "alice@localhost", mucJID: room, nickname: "Alice" });
+    expect(rig.auth.requests.at(-1)).toMatchObject({ userJID: "alice@localhost", mucJID: room, nickname: "Alice" });
 
     // Allowed, it registers.
-    const carol = await login("carol");
+    const carol = await rig.client("carol");
     const ok = await carol.iq(register(room, "Carol"));
     expect(ok.attrs.type).toBe("result");
-    expect(auth.requests.at(-1)).toMatchObject({ userJID: "carol@localhost", mucJID: room, nickname: "Carol" });
+    expect(rig.auth.requests.at(-1)).toMatchObject({ userJID: "carol@localhost", mucJID: room, nickname: "Carol" });
   });
 
   test("without the option, registration is not gated: no request, registered", async () => {
-    const [bob, alice] = await Promise.all([login("bob"), login("alice")]);
+    const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `reg@${OPEN_REG}`;
-    await join(bob, `${room}/bob`);
-    auth.setBehaviour(deny("would deny"));
-    const before = auth.requests.length;
+    await joinRoom(bob, `${room}/bob`);
+    rig.auth.setBehaviour(deny("would deny"));
+    const before = rig.auth.requests.length;
     const answer = await alice.iq(register(room, "Alice"));
     expect(answer.attrs.type).toBe("result");
-    expect(auth.requests.length).toBe(before);
+    expect(rig.auth.requests.length).toBe(before);
   });
 });
 
 test("metrics: decisions by source and outcome, requests by outcome, latency histogram, joins by outcome", async () => {
   const room = `metrics@${ROOMS}`;
-  const before = await scrape(mucgate.httpUrl);
+  const before = await scrape(rig.mucgate.httpUrl);
   const [u1, u2desk, u2phone, u3, u4, u5, u6] = await Promise.all([
-    login("u1"),
-    login("u2", "desk"),
-    login("u2", "phone"),
-    login("u3"),
-    login("u4"),
-    login("u5"),
-    login("u6"),
+    rig.client("u1"),
+    rig.client("u2", "desk"),
+    rig.client("u2", "phone"),
+    rig.client("u3"),
+    rig.client("u4"),
+    rig.client("u5"),
+    rig.client("u6"),
   ]);
-  auth.setBehaviour((r) => {
+  rig.auth.setBehaviour((r) => {
     switch (r.userJID) {
       case "u2@localhost":
       case "u5@localhost":
@@ -396,16 +362,16 @@ test("metrics: decisions by source and outcome, requests by outcome, latency his
   });
 
   // fetch/allow, then cache/allow on a rejoin.
-  await join(u1, `${room}/one`);
+  await joinRoom(u1, `${room}/one`);
   await u1.send(leavePresence(`${room}/one`));
   await u1.waitFor({ name: "presence", type: "unavailable" });
-  await join(u1, `${room}/one`);
+  await joinRoom(u1, `${room}/one`);
   // fetch/allow + coalesced/allow: two sessions at once.
   await u2desk.send(joinPresence(`${room}/two`));
   await u2phone.send(joinPresence(`${room}/two`));
   await Promise.all([pingService(u2desk, ROOMS), pingService(u2phone, ROOMS)]);
-  await auth.waitForRequests(2);
-  auth.release(allow());
+  await rig.auth.waitForRequests(2);
+  rig.auth.release(allow());
   await Promise.all([expectJoined(u2desk, `${room}/two`), expectJoined(u2phone, `${room}/two`)]);
   // fetch/deny, then cache/deny.
   for (let i = 0; i < 2; i++) {
@@ -419,14 +385,14 @@ test("metrics: decisions by source and outcome, requests by outcome, latency his
   await u5.send(joinPresence(`${room}/five`));
   await u5.send(leavePresence(`${room}/five`));
   await u5.waitFor({ name: "presence", type: "unavailable" });
-  await auth.waitForRequests(5);
-  auth.release(allow());
+  await rig.auth.waitForRequests(5);
+  rig.auth.release(allow());
   await pingService(u5, ROOMS);
   // fetch/allow, then a nick conflict.
   await u6.send(joinPresence(`${room}/one`));
   await expectJoinError(u6, `${room}/one`);
 
-  const after = await scrape(mucgate.httpUrl);
+  const after = await scrape(rig.mucgate.httpUrl);
   const delta = (name: string, labels?: Record<string, string>) => after.get(name, labels) - before.get(name, labels);
   const decisions = (source: string, outcome: string) => delta("mucgate_auth_decisions_total", { source, outcome });
 

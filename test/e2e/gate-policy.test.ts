@@ -4,65 +4,27 @@
  * user's host or `all`. The auth service denies everything here, so a join
  * that gets in without a request proves the room is outside the policy.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { deny, startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, stanzaError, type TestClient } from "./harness/client.ts";
+import { describe, expect, test } from "bun:test";
+import { deny } from "./harness/auth-server.ts";
+import { joinPresence, stanzaError, type TestClient } from "./harness/client.ts";
 import { expectJoinError, isSelfPresence, isSubject } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { startMucgate } from "./harness/mucgate.ts";
+import { useRig } from "./harness/rig.ts";
 
 const OTHER = "other.localhost";
 const ENABLED = "enabled.localhost";
 const DISABLED = "disabled.localhost";
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-let enabledGate: MucgateProcess;
-let disabledGate: MucgateProcess;
-
-beforeAll(async () => {
-  prosody = await startProsody({ extraDomains: [OTHER], components: [{ domain: ENABLED }, { domain: DISABLED }] });
-  prosody.registerMany([
-    { user: "alice", password: "pw" },
-    { user: "olga", password: "pw", host: OTHER },
-  ]);
-  auth = startAuthServer({ behaviour: deny("policy test: every asked join is denied") });
-  [enabledGate, disabledGate] = await Promise.all([
-    startMucgate({
-      prosody: prosody.slot(ENABLED),
-      authUrl: auth.url,
-      config: { muc_http_auth_enabled_for: { all: ["gated"], [OTHER]: ["staff"] } },
-    }),
-    startMucgate({
-      prosody: prosody.slot(DISABLED),
-      authUrl: auth.url,
-      config: { muc_http_auth_disabled_for: { all: ["open"], localhost: ["lounge"] } },
-    }),
-  ]);
+const rig = useRig({
+  prosody: { extraDomains: [OTHER], components: [{ domain: ENABLED }, { domain: DISABLED }] },
+  auth: { behaviour: deny("policy test: every asked join is denied") },
+  mucgates: {
+    enabledGate: { config: { muc_http_auth_enabled_for: { all: ["gated"], [OTHER]: ["staff"] } } },
+    disabledGate: { slot: DISABLED, config: { muc_http_auth_disabled_for: { all: ["open"], localhost: ["lounge"] } } },
+  },
 });
 
-afterAll(async () => {
-  await Promise.all([enabledGate?.stop(), disabledGate?.stop()]);
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  auth.reset();
-});
-
-async function login(user: "alice" | "olga"): Promise<TestClient> {
-  const c = await connectClient({
-    server: prosody,
-    username: user,
-    password: "pw",
-    ...(user === "olga" ? { domain: OTHER } : {}),
-  });
-  clients.push(c);
-  return c;
-}
+const login = (user: "alice" | "olga") => rig.client(user, user === "olga" ? { domain: OTHER } : {});
 
 /**
  * Joins `room` and returns whether the gate asked: asked → the (denying)
@@ -71,12 +33,12 @@ async function login(user: "alice" | "olga"): Promise<TestClient> {
  */
 async function joinAsked(client: TestClient, room: string): Promise<boolean> {
   const nick = client.bareJid.split("@")[0]!;
-  const before = auth.requests.length;
+  const before = rig.auth.requests.length;
   await client.send(joinPresence(`${room}/${nick}`));
   const outcome = await client.waitFor(
     (s) => s.name === "presence" && s.attrs.from === `${room}/${nick}` && (s.attrs.type === "error" || s.attrs.type === undefined),
   );
-  const requests = auth.requests.slice(before);
+  const requests = rig.auth.requests.slice(before);
   if (outcome.attrs.type === "error") {
     expect(stanzaError(outcome)).toMatchObject({ type: "auth", condition: "not-authorized" });
     expect(requests.map((r) => [r.userJID, r.mucJID])).toEqual([[client.bareJid, room]]);
@@ -129,8 +91,8 @@ describe("muc_http_auth_disabled_for = { all = [open], localhost = [lounge] }", 
 
 test("both keys set: mucgate refuses to start, exit code 1, the message names the keys", async () => {
   const m = await startMucgate({
-    prosody: prosody.slot(ENABLED),
-    authUrl: auth.url,
+    prosody: rig.prosody.slot(ENABLED),
+    authUrl: rig.auth.url,
     config: {
       muc_http_auth_enabled_for: { all: ["gated"] },
       muc_http_auth_disabled_for: { all: ["open"] },
@@ -143,7 +105,7 @@ test("both keys set: mucgate refuses to start, exit code 1, the message names th
     expect(stderr).toContain("muc_http_auth_enabled_for");
     expect(stderr).toContain("muc_http_auth_disabled_for");
     expect(stderr).toMatch(/at most one/);
-    expect(auth.requests).toEqual([]);
+    expect(rig.auth.requests).toEqual([]);
   } finally {
     await m.stop();
   }

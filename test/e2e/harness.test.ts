@@ -4,7 +4,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
 import fc from "fast-check";
 import { StanzaScanner, startEchoComponent, type EchoComponent } from "../../bench/echo-component.ts";
 import { allow, deny, hang, raw, slow, startAuthServer, status, type AuthServer } from "./harness/auth-server.ts";
@@ -22,19 +21,9 @@ import {
 import { startMucgate } from "./harness/mucgate.ts";
 import { freePort, freePorts } from "./harness/ports.ts";
 import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { portAccepts as accepts } from "./harness/server-process.ts";
 
 const FAKE_MUCGATE = [process.execPath, "test/e2e/harness/fixtures/fake-mucgate.ts"];
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
-}
 
 /**
  * The error message of a promise that must reject. (Bun's `expect(p).rejects`

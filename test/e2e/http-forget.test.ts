@@ -7,53 +7,26 @@
  * Decisions are kept for a minute here, so every "asked again" is the forget's
  * doing, never an expiry.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { allow, deny, hang, startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, leavePresence, statusCodes, type TestClient } from "./harness/client.ts";
+import { describe, expect, test } from "bun:test";
+import { allow, deny, hang } from "./harness/auth-server.ts";
+import { joinPresence, leavePresence, statusCodes, type TestClient } from "./harness/client.ts";
 import { expectJoinError, expectJoined, pingService } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 
 const ROOMS = "rooms.localhost";
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-let mucgate: MucgateProcess;
-
-beforeAll(async () => {
-  prosody = await startProsody();
-  prosody.registerMany(["alice", "bob", "carol"].map((user) => ({ user, password: "pw" })));
-  auth = startAuthServer();
-  mucgate = await startMucgate({
-    prosody,
-    authUrl: auth.url,
-    config: { muc_http_auth_cache_ttl: 60, muc_http_auth_negative_cache_ttl: 60, muc_http_auth_timeout: 20 },
-  });
-});
-
-afterAll(async () => {
-  await mucgate?.stop();
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-const clients: TestClient[] = [];
-async function login(user: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: "pw" });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
+const rig = useRig({
+  mucgates: {
+    mucgate: { config: { muc_http_auth_cache_ttl: 60, muc_http_auth_negative_cache_ttl: 60, muc_http_auth_timeout: 20 } },
+  },
   // Each test starts from an empty cache (and checks that "all" really empties it).
-  await forget({ all: true });
-  auth.reset();
+  afterEach: () => forget({ all: true }),
 });
 
-async function post(path: string, body: unknown, authorization: string | null = mucgate.kickAuth): Promise<{ status: number; json: unknown }> {
+async function post(path: string, body: unknown, authorization: string | null = rig.mucgate.kickAuth): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (authorization !== null) headers.authorization = authorization;
-  const res = await fetch(`${mucgate.httpUrl}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+  const res = await fetch(`${rig.mucgate.httpUrl}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
 }
 async function forget(body: unknown): Promise<number> {
@@ -65,17 +38,17 @@ async function forget(body: unknown): Promise<number> {
 /** Join and leave again; returns how many requests the join cost. */
 async function visit(client: TestClient, room: string): Promise<number> {
   const nick = client.bareJid.split("@")[0]!;
-  const before = auth.requests.length;
+  const before = rig.auth.requests.length;
   await client.send(joinPresence(`${room}/${nick}`));
   await expectJoined(client, `${room}/${nick}`);
   await client.send(leavePresence(`${room}/${nick}`));
   await client.waitFor({ name: "presence", type: "unavailable", from: `${room}/${nick}` });
-  return auth.requests.length - before;
+  return rig.auth.requests.length - before;
 }
 
 describe("forget, then the next join asks again", () => {
   test("by user: every decision about that user, nobody else's", async () => {
-    const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
     const [a, b] = [`fu-a@${ROOMS}`, `fu-b@${ROOMS}`];
     expect([await visit(alice, a), await visit(alice, b), await visit(bob, a)]).toEqual([1, 1, 1]);
     // Without a forget, the rejoin is a cache hit.
@@ -86,7 +59,7 @@ describe("forget, then the next join asks again", () => {
   });
 
   test("by room: every decision about that room, no other room's", async () => {
-    const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
     const [a, b] = [`fr-a@${ROOMS}`, `fr-b@${ROOMS}`];
     expect([await visit(alice, a), await visit(bob, a), await visit(alice, b)]).toEqual([1, 1, 1]);
     expect(await visit(bob, a)).toBe(0);
@@ -96,7 +69,7 @@ describe("forget, then the next join asks again", () => {
   });
 
   test("by user and room: that one decision", async () => {
-    const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
     const [a, b] = [`fb-a@${ROOMS}`, `fb-b@${ROOMS}`];
     expect([await visit(alice, a), await visit(alice, b), await visit(bob, a)]).toEqual([1, 1, 1]);
     expect(await forget({ userJID: "alice@localhost", muc: a })).toBe(1);
@@ -105,28 +78,28 @@ describe("forget, then the next join asks again", () => {
   });
 
   test("all: every decision, denials included", async () => {
-    const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
     const room = `fa@${ROOMS}`;
     expect(await visit(alice, room)).toBe(1);
-    auth.setBehaviour(deny("not bob"));
+    rig.auth.setBehaviour(deny("not bob"));
     await bob.send(joinPresence(`${room}/bob`));
     await expectJoinError(bob, `${room}/bob`);
-    auth.setBehaviour(allow());
+    rig.auth.setBehaviour(allow());
     expect(await forget({ all: true })).toBe(2);
     expect(await visit(alice, room)).toBe(1);
     expect(await visit(bob, room)).toBe(1); // the denial is gone with the rest: now allowed
   });
 
   test("a forget while the question is in flight: the waiting join gets its answer, the cache does not keep it", async () => {
-    const alice = await login("alice");
+    const alice = await rig.client("alice");
     const room = `inflight@${ROOMS}`;
-    auth.setBehaviour(hang());
+    rig.auth.setBehaviour(hang());
     await alice.send(joinPresence(`${room}/alice`));
     await pingService(alice, ROOMS);
-    await auth.waitForRequests(1);
+    await rig.auth.waitForRequests(1);
     expect(await forget({ userJID: "alice@localhost" })).toBe(0); // nothing settled yet
-    auth.setBehaviour(allow());
-    auth.release(allow());
+    rig.auth.setBehaviour(allow());
+    rig.auth.release(allow());
     await expectJoined(alice, `${room}/alice`);
     await alice.send(leavePresence(`${room}/alice`));
     await alice.waitFor({ name: "presence", type: "unavailable", from: `${room}/alice` });
@@ -135,7 +108,7 @@ describe("forget, then the next join asks again", () => {
 });
 
 test("revocation: forget + kick by jid, and the backend's new no keeps the user out", async () => {
-  const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
+  const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
   const room = `revoke@${ROOMS}`;
   await alice.send(joinPresence(`${room}/alice`));
   await expectJoined(alice, `${room}/alice`);
@@ -143,7 +116,7 @@ test("revocation: forget + kick by jid, and the backend's new no keeps the user 
   await expectJoined(bob, `${room}/bob`);
 
   // The backend revokes alice's access; mucgate still holds "allowed" for a minute.
-  auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny("access revoked") : allow()));
+  rig.auth.setBehaviour((r) => (r.userJID === "alice@localhost" ? deny("access revoked") : allow()));
   expect(await forget({ userJID: "alice@localhost", muc: room })).toBe(1);
   const kicked = await post("/muc_kick", { jid: "alice@localhost", muc: room, reason: "Access revoked" });
   expect(kicked).toEqual({ status: 200, json: { kicked: ["alice"], muc: room } });
@@ -152,11 +125,11 @@ test("revocation: forget + kick by jid, and the backend's new no keeps the user 
   expect(statusCodes(await bob.waitFor({ name: "presence", type: "unavailable", from: `${room}/alice` }))).toContain(307);
 
   // The client's automatic rejoin asks, and is refused.
-  const before = auth.requests.length;
+  const before = rig.auth.requests.length;
   await alice.send(joinPresence(`${room}/alice`));
   const error = await expectJoinError(alice, `${room}/alice`);
   expect([error.type, error.condition]).toEqual(["auth", "not-authorized"]);
-  expect(auth.requests.length - before).toBe(1);
+  expect(rig.auth.requests.length - before).toBe(1);
   await bob.expectNothing({ name: "presence", from: `${room}/alice` }, 300);
 });
 
@@ -177,6 +150,6 @@ test("the forget route's refusals", async () => {
   for (const [body, error] of cases) {
     expect({ body, ...(await post("/muc_auth/forget", body)) }).toEqual({ body, status: 400, json: { error } });
   }
-  const get = await fetch(`${mucgate.httpUrl}/muc_auth/forget`);
+  const get = await fetch(`${rig.mucgate.httpUrl}/muc_auth/forget`);
   expect(get.status).toBe(405);
 });

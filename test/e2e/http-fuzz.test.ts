@@ -7,39 +7,24 @@
  * 5xx, every error a JSON `{error}`, nothing logged as a bug, and the process
  * is healthy and serving afterwards.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { connect } from "node:net";
 import fc from "fast-check";
-import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, statusCodes, type TestClient } from "./harness/client.ts";
+import { joinPresence, statusCodes, type TestClient } from "./harness/client.ts";
 import { expectJoined } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 
 const ROOMS = "rooms.localhost";
 const ROOM = `fuzz@${ROOMS}`;
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-let mucgate: MucgateProcess;
+const rig = useRig();
 let victim: TestClient;
 
 beforeAll(async () => {
-  prosody = await startProsody();
-  prosody.registerMany(["victim", "after"].map((user) => ({ user, password: "pw" })));
-  auth = startAuthServer();
-  mucgate = await startMucgate({ prosody, authUrl: auth.url });
   // Someone to kick, so that some fuzzed kicks succeed.
-  victim = await connectClient({ server: prosody, username: "victim", password: "pw" });
+  victim = await rig.connect("victim");
   await victim.send(joinPresence(`${ROOM}/Victim`));
   await expectJoined(victim, `${ROOM}/Victim`);
-});
-
-afterAll(async () => {
-  await victim?.stop();
-  await mucgate?.stop();
-  await auth?.stop();
-  await prosody?.stop();
 });
 
 // Header values a fetch can carry: visible ASCII and Latin-1, spaces inside.
@@ -132,12 +117,12 @@ interface Outcome {
 
 async function send(r: Req, b: string | Uint8Array | undefined): Promise<Outcome | undefined> {
   const headers: Record<string, string> = { ...r.extraHeaders };
-  if (r.authorization !== undefined) headers.authorization = r.authorization === "RIGHT" ? mucgate.kickAuth : r.authorization;
+  if (r.authorization !== undefined) headers.authorization = r.authorization === "RIGHT" ? rig.mucgate.kickAuth : r.authorization;
   if (r.contentType !== undefined) headers["content-type"] = r.contentType;
   const withBody = r.method !== "GET" && r.method !== "HEAD" && b !== undefined;
   let res: Response;
   try {
-    res = await fetch(`${mucgate.httpUrl}${r.path}`, { method: r.method, headers, ...(withBody ? { body: b } : {}) });
+    res = await fetch(`${rig.mucgate.httpUrl}${r.path}`, { method: r.method, headers, ...(withBody ? { body: b } : {}) });
   } catch (err) {
     // fetch refusing to send it (e.g. a header value it won't carry) is not mucgate's answer.
     if (err instanceof TypeError) return undefined;
@@ -195,7 +180,7 @@ function rawExchange(port: number, bytes: Uint8Array): Promise<string> {
 const statusOf = (reply: string) => /^HTTP\/1\.[01] (\d{3})/.exec(reply)?.[1];
 
 test("raw requests: malformed headers and lying Content-Length never get a 5xx; bytes that are not HTTP at all are turned away by Bun's parser", async () => {
-  const port = mucgate.httpPort;
+  const port = rig.mucgate.httpPort;
   const encode = (s: string) => new TextEncoder().encode(s);
   // A well-formed request line, then anything: mucgate's answer (or Bun's 4xx) — never a 5xx.
   await fc.assert(
@@ -203,10 +188,10 @@ test("raw requests: malformed headers and lying Content-Length never get a 5xx; 
       fc.oneof(
         fc.string({ maxLength: 200 }).map((junk) => encode(`POST /muc_kick HTTP/1.1\r\nHost: x\r\n${junk}\r\n\r\n`)),
         fc.string({ unit: "binary", maxLength: 200 }).map((junk) =>
-          encode(`POST /muc_auth/forget HTTP/1.1\r\nHost: x\r\nAuthorization: ${mucgate.kickAuth}\r\nContent-Type: application/json\r\nContent-Length: ${junk.length}\r\n\r\n${junk}`),
+          encode(`POST /muc_auth/forget HTTP/1.1\r\nHost: x\r\nAuthorization: ${rig.mucgate.kickAuth}\r\nContent-Type: application/json\r\nContent-Length: ${junk.length}\r\n\r\n${junk}`),
         ),
         fc.nat({ max: 1 << 30 }).map((n) =>
-          encode(`POST /muc_kick HTTP/1.1\r\nHost: x\r\nContent-Length: ${n}\r\nAuthorization: ${mucgate.kickAuth}\r\nContent-Type: application/json\r\n\r\n{`),
+          encode(`POST /muc_kick HTTP/1.1\r\nHost: x\r\nContent-Length: ${n}\r\nAuthorization: ${rig.mucgate.kickAuth}\r\nContent-Type: application/json\r\n\r\n{`),
         ),
       ),
       async (bytes) => {
@@ -224,23 +209,23 @@ test("raw requests: malformed headers and lying Content-Length never get a 5xx; 
     }),
     { numRuns: 20 },
   );
-  expect((await mucgate.health()).status).toBe(200);
+  expect((await rig.mucgate.health()).status).toBe(200);
 });
 
 test("afterwards: healthy, nothing logged as a bug, and a real join and kick still work", async () => {
-  expect(mucgate.exitCode).toBeNull();
-  const health = await mucgate.health();
+  expect(rig.mucgate.exitCode).toBeNull();
+  const health = await rig.mucgate.health();
   expect(health.status).toBe(200);
   expect(await health.json()).toEqual({ status: "ok", xmpp: "online" });
-  const bad = mucgate.json().filter((r) => r.level === "error" || String(r.msg).startsWith("bug"));
+  const bad = rig.mucgate.json().filter((r) => r.level === "error" || String(r.msg).startsWith("bug"));
   expect(bad).toEqual([]);
 
-  const after = await connectClient({ server: prosody, username: "after", password: "pw" });
+  const after = await rig.client("after");
   try {
     const room = `after@${ROOMS}`;
     await after.send(joinPresence(`${room}/after`));
     await expectJoined(after, `${room}/after`);
-    const res = await mucgate.kick({ nickname: "after", muc: room, reason: "still works" });
+    const res = await rig.mucgate.kick({ nickname: "after", muc: room, reason: "still works" });
     expect(res.status).toBe(200);
     const gone = await after.waitFor({ name: "presence", type: "unavailable", from: `${room}/after` });
     expect(statusCodes(gone)).toContain(307);

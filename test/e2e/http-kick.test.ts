@@ -3,47 +3,15 @@
  * (DESIGN.md "HTTP API", docs/http-api.md): every answer of the contract, and
  * what a kick looks like to the kicked sessions and to the room.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { NS_MUC_USER, connectClient, groupchat, joinPresence, statusCodes, type Element, type TestClient } from "./harness/client.ts";
-import { expectJoined, mucItem, scrape } from "./harness/gate-kit.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { NS_MUC_USER, groupchat, statusCodes, type Element, type TestClient } from "./harness/client.ts";
+import { joinRoom, mucItem, scrape } from "./harness/gate-kit.ts";
+import { startMucgate } from "./harness/mucgate.ts";
+import { useRig } from "./harness/rig.ts";
 
 const ROOMS = "rooms.localhost";
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-let mucgate: MucgateProcess;
-
-beforeAll(async () => {
-  prosody = await startProsody();
-  prosody.registerMany(["alice", "bob", "carol"].map((user) => ({ user, password: "pw" })));
-  auth = startAuthServer();
-  mucgate = await startMucgate({ prosody, authUrl: auth.url });
-});
-
-afterAll(async () => {
-  await mucgate?.stop();
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-const clients: TestClient[] = [];
-async function login(user: string, resource?: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: "pw", ...(resource ? { resource } : {}) });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  auth.reset();
-});
-
-async function join(client: TestClient, occupantJid: string): Promise<void> {
-  await client.send(joinPresence(occupantJid));
-  await expectJoined(client, occupantJid);
-}
+const rig = useRig();
 
 /** POST to a route with the right Authorization (unless given) and a JSON content type (unless given). */
 async function post(
@@ -51,12 +19,12 @@ async function post(
   body: string | ReadableStream<Uint8Array> | null,
   headers: Record<string, string | null> = {},
 ): Promise<{ status: number; json: unknown; contentType: string | null }> {
-  const h: Record<string, string> = { authorization: mucgate.kickAuth, "content-type": "application/json" };
+  const h: Record<string, string> = { authorization: rig.mucgate.kickAuth, "content-type": "application/json" };
   for (const [k, v] of Object.entries(headers)) {
     if (v === null) delete h[k];
     else h[k] = v;
   }
-  const res = await fetch(`${mucgate.httpUrl}${path}`, { method: "POST", headers: h, body, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit);
+  const res = await fetch(`${rig.mucgate.httpUrl}${path}`, { method: "POST", headers: h, body, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit);
   const text = await res.text();
   let json: unknown = text;
   try {
@@ -84,15 +52,15 @@ describe("answers", () => {
   let bob: TestClient;
   beforeAll(async () => {
     // A room with an occupant, so that "no such nick" differs from "no such room".
-    bob = await connectClient({ server: prosody, username: "bob", password: "pw", resource: "answers" });
-    await join(bob, `${ROOM}/bob`);
+    bob = await rig.connect("bob", "answers");
+    await joinRoom(bob, `${ROOM}/bob`);
   });
   afterAll(async () => {
     await bob?.stop();
   });
 
   test("401 {error: Authorization failed}: missing, wrong, almost right", async () => {
-    for (const authorization of [null, "", "wrong", `${mucgate.kickAuth}x`, mucgate.kickAuth.toUpperCase(), mucgate.kickAuth.slice(0, -1)]) {
+    for (const authorization of [null, "", "wrong", `${rig.mucgate.kickAuth}x`, rig.mucgate.kickAuth.toUpperCase(), rig.mucgate.kickAuth.slice(0, -1)]) {
       const res = await kick({ nickname: "bob", muc: ROOM }, { authorization });
       expect(res).toEqual({ status: 401, json: { error: "Authorization failed" }, contentType: expect.stringContaining("application/json") });
     }
@@ -167,11 +135,11 @@ describe("answers", () => {
   });
 
   test("405 for other methods, 404 for other paths", async () => {
-    const res = await fetch(`${mucgate.httpUrl}/muc_kick`, { headers: { authorization: mucgate.kickAuth } });
+    const res = await fetch(`${rig.mucgate.httpUrl}/muc_kick`, { headers: { authorization: rig.mucgate.kickAuth } });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
     expect(await res.json()).toEqual({ error: "Method not allowed; use POST" });
-    const nf = await fetch(`${mucgate.httpUrl}/muc_kick/extra`, { method: "POST" });
+    const nf = await fetch(`${rig.mucgate.httpUrl}/muc_kick/extra`, { method: "POST" });
     expect(nf.status).toBe(404);
   });
 
@@ -187,12 +155,12 @@ describe("answers", () => {
 describe("what a kick does", () => {
   test("every session of the nick and every other occupant get unavailable 307, role none, the reason; the room carries on", async () => {
     const room = `kick@${ROOMS}`;
-    const [desk, phone, bob, carol] = await Promise.all([login("alice", "desk"), login("alice", "phone"), login("bob"), login("carol")]);
-    await join(desk, `${room}/alice`);
-    await join(phone, `${room}/alice`);
-    await join(bob, `${room}/bob`);
-    await join(carol, `${room}/carol`);
-    const before = await scrape(mucgate.httpUrl);
+    const [desk, phone, bob, carol] = await Promise.all([rig.client("alice", "desk"), rig.client("alice", "phone"), rig.client("bob"), rig.client("carol")]);
+    await joinRoom(desk, `${room}/alice`);
+    await joinRoom(phone, `${room}/alice`);
+    await joinRoom(bob, `${room}/bob`);
+    await joinRoom(carol, `${room}/carol`);
+    const before = await scrape(rig.mucgate.httpUrl);
 
     const reason = "Access revoked — über & <out>";
     const res = await kick({ nickname: "alice", muc: room, reason });
@@ -211,7 +179,7 @@ describe("what a kick does", () => {
     await carol.waitFor((s) => s.name === "message" && s.getChildText("body") === "carry on" && s.attrs.from === `${room}/bob`);
     await Promise.all([desk, phone].map((s) => s.expectNothing((x) => x.name === "message" && x.getChildText("body") === "carry on", 300)));
 
-    const after = await scrape(mucgate.httpUrl);
+    const after = await scrape(rig.mucgate.httpUrl);
     expect(after.get("mucgate_kicks_total", { via: "http" }) - before.get("mucgate_kicks_total", { via: "http" })).toBe(1);
     // Kicking again: that nick is gone.
     expect(await kick({ nickname: "alice", muc: room })).toMatchObject({ status: 400 });
@@ -219,11 +187,11 @@ describe("what a kick does", () => {
 
   test("kick by jid removes every session and every nick of that account (any case)", async () => {
     const room = `byjid@${ROOMS}`;
-    const [desk, phone, bob] = await Promise.all([login("alice", "desk"), login("alice", "phone"), login("bob")]);
-    await join(desk, `${room}/alice`);
-    await join(phone, `${room}/alice (phone)`);
-    await join(bob, `${room}/bob`);
-    const before = await scrape(mucgate.httpUrl);
+    const [desk, phone, bob] = await Promise.all([rig.client("alice", "desk"), rig.client("alice", "phone"), rig.client("bob")]);
+    await joinRoom(desk, `${room}/alice`);
+    await joinRoom(phone, `${room}/alice (phone)`);
+    await joinRoom(bob, `${room}/bob`);
+    const before = await scrape(rig.mucgate.httpUrl);
     const res = await kick({ jid: "Alice@LocalHost", muc: room, reason: "bye" });
     expect(res.status).toBe(200);
     expect((res.json as { kicked: string[] }).kicked.sort()).toEqual(["alice", "alice (phone)"]);
@@ -233,7 +201,7 @@ describe("what a kick does", () => {
     for (const nick of ["alice", "alice (phone)"]) {
       expectKickPresence(await bob.waitFor({ name: "presence", type: "unavailable", from: `${room}/${nick}` }, { since: 0 }), "bye", false);
     }
-    const after = await scrape(mucgate.httpUrl);
+    const after = await scrape(rig.mucgate.httpUrl);
     expect(after.get("mucgate_kicks_total", { via: "http" }) - before.get("mucgate_kicks_total", { via: "http" })).toBe(2);
     // bob is alone and still there.
     expect(await kick({ jid: "alice@localhost", muc: room })).toMatchObject({ status: 400 });
@@ -243,8 +211,8 @@ describe("what a kick does", () => {
 
 test("mucgate refuses to start without http_muc_kick_authorization_header (exit 1, says why)", async () => {
   const m = await startMucgate({
-    prosody,
-    authUrl: auth.url,
+    prosody: rig.prosody,
+    authUrl: rig.auth.url,
     config: { http_muc_kick_authorization_header: undefined },
     waitForOnline: false,
   });

@@ -11,20 +11,21 @@
  * component traffic without those checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { groupchat, joinPresence, NS_MUC_USER, stanzaError, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { groupchat, joinPresence, NS_MUC_USER, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
   connectProbe,
+  errorOf,
   fromRoom,
   groupchatFrom,
   join,
   NS_DISCO_INFO,
   NS_MUC_ADMIN,
   presenceFrom,
-  useMucRig,
   type Probe,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig({ probe: true });
+const rig = useRig({ prosody: { components: [{ domain: "rooms.localhost" }, { domain: "probe.localhost" }] } });
 let probe: Probe;
 beforeAll(async () => {
   probe = await connectProbe(rig.prosody.slot("probe.localhost"));
@@ -34,12 +35,6 @@ afterAll(async () => {
 });
 
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
-
-function errorOf(stanza: Element) {
-  const e = stanzaError(stanza);
-  if (!e) throw new Error(`not an error stanza: ${stanza.toString()}`);
-  return { type: e.type, condition: e.condition };
-}
 
 /** The error answer to `stanza` (sent now) with this id. */
 async function refusal(client: TestClient, stanza: Element): Promise<Element> {

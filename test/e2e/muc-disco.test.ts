@@ -9,11 +9,12 @@ import {
   joinPresence,
   leavePresence,
   privateMessage,
-  stanzaError,
   xml,
   type Element,
 } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
+  errorOf,
   fromRoom,
   groupchatFrom,
   isSubject,
@@ -26,10 +27,9 @@ import {
   NS_PING,
   occupantId,
   presenceFrom,
-  useMucRig,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig();
+const rig = useRig();
 
 const discoInfo = (to: string) => xml("iq", { type: "get", to }, xml("query", { xmlns: NS_DISCO_INFO }));
 const discoItems = (to: string) => xml("iq", { type: "get", to }, xml("query", { xmlns: NS_DISCO_ITEMS }));
@@ -40,12 +40,6 @@ function features(answer: Element): string[] {
     .getChild("query", NS_DISCO_INFO)!
     .getChildren("feature")
     .map((f) => f.attrs.var!);
-}
-
-function errorOf(stanza: Element) {
-  const e = stanzaError(stanza);
-  if (!e) throw new Error(`not an error stanza: ${stanza.toString()}`);
-  return { type: e.type, condition: e.condition };
 }
 
 describe("service discovery (XEP-0030, XEP-0045 §6)", () => {

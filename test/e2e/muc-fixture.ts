@@ -1,15 +1,12 @@
 /**
- * Shared set-up of the `muc-*.test.ts` end-to-end files: one Prosody, one
- * auth service (allowing everyone) and one mucgate process per file, real
- * clients per test (stopped after each test, so their rooms empty), and the
- * few predicates the XEP-0045 assertions keep needing.
+ * What the `muc-*.test.ts` end-to-end files share besides their stack
+ * (`useRig` in harness/rig.ts: one Prosody, auth service and mucgate per file,
+ * clients stopped after each test, so their rooms empty): the predicates and
+ * the join the XEP-0045 assertions keep needing, and a bare component probe.
  */
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout } from "bun:test";
+import { expect, setDefaultTimeout } from "bun:test";
 import { Component } from "@xmpp/component-core";
-import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, NS_MUC_USER, statusCodes, type Element, type HistoryRequest, type TestClient } from "./harness/client.ts";
-import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { joinPresence, NS_MUC_USER, stanzaError, statusCodes, type Element, type HistoryRequest, type TestClient } from "./harness/client.ts";
 
 export const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0";
 export const NS_DELAY = "urn:xmpp:delay";
@@ -22,77 +19,6 @@ export const NS_PING = "urn:xmpp:ping";
 // Real servers on a machine shared with other test runs: generous, but a
 // hung test still ends. Waits for single stanzas keep the client's 3 s.
 setDefaultTimeout(20_000);
-
-export interface MucRigOptions {
-  /** Also give Prosody a second component slot, `probe.<domain>`, for `connectProbe`. */
-  probe?: boolean;
-}
-
-export interface MucRig {
-  readonly prosody: ProsodyServer;
-  readonly auth: AuthServer;
-  readonly mucgate: MucgateProcess;
-  /** The MUC service's domain. */
-  readonly service: string;
-  /** A room JID not used before in this file. */
-  room(label: string): string;
-  /** Log in `user` (account created on demand, password "pw"); stopped after the test. */
-  client(user: string, resource?: string): Promise<TestClient>;
-}
-
-export function useMucRig(options: MucRigOptions = {}): MucRig {
-  let prosody: ProsodyServer | undefined;
-  let auth: AuthServer | undefined;
-  let mucgate: MucgateProcess | undefined;
-  const clients: TestClient[] = [];
-  let rooms = 0;
-
-  beforeAll(async () => {
-    prosody = await startProsody(
-      options.probe ? { components: [{ domain: "rooms.localhost" }, { domain: "probe.localhost" }] } : {},
-    );
-    auth = startAuthServer();
-    mucgate = await startMucgate({ prosody, authUrl: auth.url });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.stop()));
-  });
-  afterAll(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.stop()));
-    await mucgate?.stop();
-    await auth?.stop();
-    await prosody?.stop();
-  });
-
-  const need = <T>(x: T | undefined, what: string): T => {
-    if (x === undefined) throw new Error(`${what} did not start (see beforeAll)`);
-    return x;
-  };
-  return {
-    get prosody() {
-      return need(prosody, "prosody");
-    },
-    get auth() {
-      return need(auth, "auth server");
-    },
-    get mucgate() {
-      return need(mucgate, "mucgate");
-    },
-    get service() {
-      return need(prosody, "prosody").componentDomain;
-    },
-    room(label) {
-      return `${label}-${++rooms}@${need(prosody, "prosody").componentDomain}`;
-    },
-    async client(user, resource) {
-      const server = need(prosody, "prosody");
-      server.register(user, "pw");
-      const c = await connectClient({ server, username: user, password: "pw", ...(resource ? { resource } : {}) });
-      clients.push(c);
-      return c;
-    },
-  };
-}
 
 /** Sent by the room or one of its occupants. */
 export function fromRoom(room: string): (s: Element) => boolean {
@@ -126,6 +52,13 @@ export function mucItem(stanza: Element): Record<string, string> {
   const item = stanza.getChild("x", NS_MUC_USER)?.getChild("item");
   if (!item) throw new Error(`no muc#user item in ${stanza.toString()}`);
   return item.attrs as Record<string, string>;
+}
+
+/** The `{ type, condition }` of an error stanza; throws for any other stanza. */
+export function errorOf(stanza: Element): { type: string; condition: string } {
+  const e = stanzaError(stanza);
+  if (!e) throw new Error(`not an error stanza: ${stanza.toString()}`);
+  return { type: e.type, condition: e.condition };
 }
 
 /** The XEP-0421 occupant id of a stanza, `undefined` when it has none. */

@@ -7,30 +7,17 @@
  *
  * File-local servers: these tests take links down on purpose.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, groupchat, statusCodes, type TestClient } from "./harness/client.ts";
+import { groupchat, statusCodes } from "./harness/client.ts";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 import { groupchatFrom, join, presenceFrom } from "./muc-fixture.ts";
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  prosody = await startProsody();
-  auth = startAuthServer();
-});
-afterEach(async () => {
-  for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => {});
-});
-afterAll(async () => {
-  await auth?.stop();
-  await prosody?.stop();
-});
+// mucgate is started per test, on this file's Prosody and auth service.
+const rig = useRig({ mucgates: {} });
 
 async function health(mucgate: MucgateProcess): Promise<{ status: number; body: { status?: string; xmpp?: string } }> {
   const res = await mucgate.health();
@@ -53,13 +40,6 @@ async function healthBecomes(mucgate: MucgateProcess, want: number, timeout = 15
     },
     { timeout, interval: 20, describe: () => `/health never answered ${want} (last: ${last}).\n${mucgate.output()}` },
   );
-}
-
-async function client(user: string): Promise<TestClient> {
-  prosody.register(user, "pw");
-  const c = await connectClient({ server: prosody, username: user, password: "pw" });
-  cleanups.push(() => c.stop());
-  return c;
 }
 
 /**
@@ -112,21 +92,21 @@ async function relayTo(targetPort: number): Promise<Relay> {
 
 describe("GET /health", () => {
   test("200 {status: ok, xmpp: online} while connected", async () => {
-    const mucgate = await startMucgate({ prosody, authUrl: auth.url });
-    cleanups.push(() => mucgate.stop());
+    const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url });
+    rig.afterTest(() => mucgate.stop());
     const h = await health(mucgate);
     expect(h).toEqual({ status: 200, body: { status: "ok", xmpp: "online" } });
   });
 
   test("503 with the state while nothing listens on the component port, 200 once it can connect, 503 again when the link breaks", async () => {
-    const relay = await relayTo(prosody.componentPort);
-    cleanups.push(() => relay.close());
+    const relay = await relayTo(rig.prosody.componentPort);
+    rig.afterTest(() => relay.close());
     const mucgate = await startMucgate({
-      prosody: { ...prosody.slot(prosody.componentDomain), componentService: `xmpp://127.0.0.1:${relay.port}` },
-      authUrl: auth.url,
+      prosody: { ...rig.prosody.slot(rig.prosody.componentDomain), componentService: `xmpp://127.0.0.1:${relay.port}` },
+      authUrl: rig.auth.url,
       waitForOnline: false,
     });
-    cleanups.push(() => mucgate.stop());
+    rig.afterTest(() => mucgate.stop());
 
     const down = await healthBecomes(mucgate, 503);
     expect(down.body.status).toBe("unavailable");
@@ -137,8 +117,8 @@ describe("GET /health", () => {
     await relay.open();
     expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
     // Really online: a client can use the service.
-    const alice = await client("alice");
-    await join(alice, `health-1@${prosody.componentDomain}`, "Alice");
+    const alice = await rig.client("alice");
+    await join(alice, `health-1@${rig.prosody.componentDomain}`, "Alice");
 
     await relay.close();
     const lost = await healthBecomes(mucgate, 503);
@@ -154,26 +134,26 @@ describe("GET /health", () => {
 
 describe("the XMPP server goes away and comes back", () => {
   test("503 while Prosody is down, 200 after its restart; occupants whose sessions died are removed by the server's bounces (333)", async () => {
-    const mucgate = await startMucgate({ prosody, authUrl: auth.url });
-    cleanups.push(() => mucgate.stop());
-    const room = `outage-1@${prosody.componentDomain}`;
-    const alice = await client("alice");
-    const bob = await client("bob");
+    const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url });
+    rig.afterTest(() => mucgate.stop());
+    const room = `outage-1@${rig.prosody.componentDomain}`;
+    const alice = await rig.client("alice");
+    const bob = await rig.client("bob");
     await join(alice, room, "Alice");
     await join(bob, room, "Bob");
 
     // Prosody stops (its own process, started by this file).
-    process.kill(prosody.pid!, "SIGTERM");
+    process.kill(rig.prosody.pid!, "SIGTERM");
     const down = await healthBecomes(mucgate, 503);
     expect(["offline", "connecting"]).toContain(down.body.xmpp!);
 
-    await prosody.restart();
+    await rig.prosody.restart();
     expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
 
     // Every client was cut, but their unavailable presences never reached
     // mucgate (its link went down with Prosody): it still lists Bob, whose
     // session no longer exists.
-    const alice2 = await client("alice");
+    const alice2 = await rig.client("alice");
     const { received } = await join(alice2, room, "Alice");
     expect(received.some(presenceFrom(`${room}/Bob`))).toBe(true);
 
@@ -185,10 +165,10 @@ describe("the XMPP server goes away and comes back", () => {
     expect(statusCodes(removed)).toEqual([333]);
 
     // A newcomer no longer sees him, and Bob may come back under his nick.
-    const carol = await client("carol");
+    const carol = await rig.client("carol");
     const carolJoin = await join(carol, room, "Carol");
     expect(carolJoin.received.some(presenceFrom(`${room}/Bob`))).toBe(false);
-    const bob2 = await client("bob");
+    const bob2 = await rig.client("bob");
     await join(bob2, room, "Bob");
     await alice2.waitFor(presenceFrom(`${room}/Bob`));
   });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { groupchat, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
   fromRoom,
   groupchatFrom,
@@ -16,10 +17,9 @@ import {
   NS_MUC_OWNER,
   occupantId,
   presenceFrom,
-  useMucRig,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig();
+const rig = useRig();
 
 /** Send groupchat messages one after another, each once echoed back (so the room has stored it). */
 async function say(client: TestClient, room: string, nick: string, bodies: string[]): Promise<void> {

@@ -13,13 +13,14 @@ import {
   leavePresence,
   NS_MUC_USER,
   privateMessage,
-  stanzaError,
   statusCodes,
   xml,
   type Element,
   type TestClient,
 } from "./harness/client.ts";
+import { useRig } from "./harness/rig.ts";
 import {
+  errorOf,
   fromRoom,
   groupchatFrom,
   isSubject,
@@ -30,10 +31,9 @@ import {
   NS_MUC_ADMIN,
   occupantId,
   presenceFrom,
-  useMucRig,
 } from "./muc-fixture.ts";
 
-const rig = useMucRig();
+const rig = useRig();
 
 /** Alice (owner) and Bob (participant) in a fresh room. */
 async function aliceAndBob(label: string): Promise<{ room: string; alice: TestClient; bob: TestClient }> {
@@ -46,10 +46,16 @@ async function aliceAndBob(label: string): Promise<{ room: string; alice: TestCl
   return { room, alice, bob };
 }
 
-function errorOf(stanza: Element) {
-  const e = stanzaError(stanza);
-  if (!e) throw new Error(`not an error stanza: ${stanza.toString()}`);
-  return { type: e.type, condition: e.condition };
+/** Alice, and Bob with two sessions (desk, phone) under one nick, in a fresh room. */
+async function aliceAndTwoBobs(label: string): Promise<{ room: string; alice: TestClient; desk: TestClient; phone: TestClient }> {
+  const room = rig.room(label);
+  const alice = await rig.client("alice");
+  const desk = await rig.client("bob", "desk");
+  const phone = await rig.client("bob", "phone");
+  await join(alice, room, "Alice");
+  await join(desk, room, "Bob");
+  await join(phone, room, "Bob");
+  return { room, alice, desk, phone };
 }
 
 describe("leaving (§7.14)", () => {
@@ -114,13 +120,7 @@ describe("nickname change (§7.6)", () => {
   });
 
   test("every session of a nick follows its change", async () => {
-    const room = rig.room("nick-change-multi");
-    const alice = await rig.client("alice");
-    const desk = await rig.client("bob", "desk");
-    const phone = await rig.client("bob", "phone");
-    await join(alice, room, "Alice");
-    await join(desk, room, "Bob");
-    await join(phone, room, "Bob");
+    const { room, alice, desk, phone } = await aliceAndTwoBobs("nick-change-multi");
     await desk.send(joinPresence(`${room}/Robert`));
     for (const c of [desk, phone]) {
       expect(statusCodes(await c.waitFor(presenceFrom(`${room}/Bob`, "unavailable"))).sort()).toEqual([110, 303]);
@@ -373,13 +373,7 @@ describe("occupants removed by their server", () => {
   });
 
   test("a presence error from one of two sessions removes only that session", async () => {
-    const room = rig.room("presence-error-multi");
-    const alice = await rig.client("alice");
-    const desk = await rig.client("bob", "desk");
-    const phone = await rig.client("bob", "phone");
-    await join(alice, room, "Alice");
-    await join(desk, room, "Bob");
-    await join(phone, room, "Bob");
+    const { room, alice, desk, phone } = await aliceAndTwoBobs("presence-error-multi");
     await alice.waitFor(presenceFrom(`${room}/Bob`));
     await phone.send(
       xml("presence", { to: `${room}/Bob`, type: "error" }, xml("error", { type: "cancel" }, xml("gone", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }))),

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAuthServer, deny, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, groupchat, joinPresence, stanzaError, statusCodes, type TestClient } from "./harness/client.ts";
-import { REPO_ROOT, startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { deny } from "./harness/auth-server.ts";
+import { groupchat, joinPresence, stanzaError, statusCodes } from "./harness/client.ts";
+import { REPO_ROOT, startMucgate } from "./harness/mucgate.ts";
+import { useRig } from "./harness/rig.ts";
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string; scripts: Record<string, string> };
 
@@ -119,34 +119,16 @@ describe("the built binary", () => {
 });
 
 describe("the built binary against a real Prosody", () => {
-  let prosody: ProsodyServer;
-  let auth: AuthServer;
-  let mucgate: MucgateProcess | undefined;
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    prosody = await startProsody();
-    prosody.registerMany([
-      { user: "alice", password: "pw" },
-      { user: "bob", password: "pw" },
-      { user: "mallory", password: "pw" },
-    ]);
-    auth = startAuthServer();
-  });
-  afterAll(async () => {
-    for (const c of clients) await c.stop();
-    await mucgate?.stop();
-    await auth?.stop();
-    await prosody?.stop();
-  });
+  // mucgate is the built binary, started in the test.
+  const rig = useRig({ mucgates: {} });
 
   test("--config FILE serves joins, messages and the gate, and SIGTERM ends it with 332 and exit 0", async () => {
-    mucgate = await startMucgate({ prosody, authUrl: auth.url, command: [binary], cwd: dir, env: { PATH: BARE_PATH } });
-    const room = `lounge@${prosody.componentDomain}`;
-    const alice = await connectClient({ server: prosody, username: "alice", password: "pw" });
-    const bob = await connectClient({ server: prosody, username: "bob", password: "pw" });
-    const mallory = await connectClient({ server: prosody, username: "mallory", password: "pw" });
-    clients.push(alice, bob, mallory);
+    const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, command: [binary], cwd: dir, env: { PATH: BARE_PATH } });
+    rig.afterTest(() => mucgate.stop());
+    const room = `lounge@${rig.prosody.componentDomain}`;
+    const alice = await rig.client("alice");
+    const bob = await rig.client("bob");
+    const mallory = await rig.client("mallory");
 
     await alice.send(joinPresence(`${room}/alice`));
     expect(statusCodes(await alice.waitFor({ name: "presence", from: `${room}/alice` }))).toEqual(expect.arrayContaining([110, 201]));
@@ -161,11 +143,11 @@ describe("the built binary against a real Prosody", () => {
       expect(m.getChildText("body")).toBe("hello from the binary");
     }
 
-    auth.enqueue(deny("not on the list"));
+    rig.auth.enqueue(deny("not on the list"));
     await mallory.send(joinPresence(`${room}/mallory`));
     const err = await mallory.waitFor({ name: "presence", type: "error" });
     expect(stanzaError(err)).toMatchObject({ type: "auth", condition: "not-authorized" });
-    expect(auth.requests.map((r) => [r.userJID, r.nickname])).toEqual([
+    expect(rig.auth.requests.map((r) => [r.userJID, r.nickname])).toEqual([
       ["alice@localhost", "alice"],
       ["bob@localhost", "bob"],
       ["mallory@localhost", "mallory"],

@@ -8,15 +8,15 @@
  * level, through the error paths too (wrong component secret, 401 kicks,
  * auth failures of every kind, invalid configuration).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deny, raw, startAuthServer, status, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, type Element, type TestClient } from "./harness/client.ts";
+import { deny, raw, status } from "./harness/auth-server.ts";
+import { joinPresence, type Element } from "./harness/client.ts";
 import { REPO_ROOT, startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 
 const COMPONENT_SECRET = "CompSecret-Zq8v1W3kT9";
@@ -29,38 +29,26 @@ const SECRETS = [COMPONENT_SECRET, WRONG_COMPONENT_SECRET, KICK_AUTH, WRONG_KICK
 /** The distinctive parts alone too, in case a line carries one without its "Bearer ". */
 const NEEDLES = [...SECRETS, ...SECRETS.map((s) => s.replace(/^Bearer /, ""))];
 
-const PASSWORD = "pw";
-let prosody: ProsodyServer;
-let auth: AuthServer;
-const clients: TestClient[] = [];
 const mucgates: MucgateProcess[] = [];
 /** Everything every mucgate process printed in this file, for the secrets sweep. */
 const allOutput: string[] = [];
 
-beforeAll(async () => {
-  prosody = await startProsody({ components: [{ domain: "rooms.localhost", secret: COMPONENT_SECRET }] });
-  prosody.registerMany(["alice", "bob", "mallory"].map((user) => ({ user, password: PASSWORD })));
-  auth = startAuthServer();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.stop();
-  for (const m of mucgates.splice(0)) {
-    await m.stop("SIGTERM");
-    allOutput.push(m.output());
-  }
-  auth.reset();
-});
-
-afterAll(async () => {
-  await auth?.stop();
-  await prosody?.stop();
+// mucgate is started per test (launch), on this file's Prosody and auth service.
+const rig = useRig({
+  prosody: { components: [{ domain: "rooms.localhost", secret: COMPONENT_SECRET }] },
+  mucgates: {},
+  afterEach: async () => {
+    for (const m of mucgates.splice(0)) {
+      await m.stop("SIGTERM");
+      allOutput.push(m.output());
+    }
+  },
 });
 
 async function launch(config: Record<string, unknown> = {}, extra: Partial<Parameters<typeof startMucgate>[0]> = {}): Promise<MucgateProcess> {
   const m = await startMucgate({
-    prosody,
-    authUrl: `${auth.url}?token=${URL_TOKEN}`,
+    prosody: rig.prosody,
+    authUrl: `${rig.auth.url}?token=${URL_TOKEN}`,
     config: {
       http_muc_kick_authorization_header: KICK_AUTH,
       muc_http_auth_authorization_header: AUTH_HEADER,
@@ -71,12 +59,6 @@ async function launch(config: Record<string, unknown> = {}, extra: Partial<Param
   });
   mucgates.push(m);
   return m;
-}
-
-async function login(user: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: PASSWORD });
-  clients.push(c);
-  return c;
 }
 
 const isError = (s: Element) => s.name === "presence" && s.attrs.type === "error";
@@ -91,10 +73,10 @@ function expectNoSecrets(text: string): void {
 describe("format and level", () => {
   test("every stdout line is a JSON object with level, time and msg; stderr stays empty", async () => {
     const m = await launch();
-    const alice = await login("alice");
-    await alice.send(joinPresence(`fmt@${prosody.componentDomain}/alice`));
+    const alice = await rig.client("alice");
+    await alice.send(joinPresence(`fmt@${rig.prosody.componentDomain}/alice`));
     await alice.waitFor(isSubject);
-    expect((await m.kick({ nickname: "alice", muc: `fmt@${prosody.componentDomain}` }, KICK_AUTH)).status).toBe(200);
+    expect((await m.kick({ nickname: "alice", muc: `fmt@${rig.prosody.componentDomain}` }, KICK_AUTH)).status).toBe(200);
     expect(await m.stop()).toBe(0);
     allOutput.push(m.output());
     mucgates.splice(mucgates.indexOf(m), 1);
@@ -114,13 +96,13 @@ describe("format and level", () => {
   test('log_level = "warn" leaves out info lines and keeps warnings (file and MUCGATE_LOG_LEVEL alike)', async () => {
     for (const how of ["file", "env"] as const) {
       const m = await launch(how === "file" ? { log_level: "warn" } : {}, how === "env" ? { env: { MUCGATE_LOG_LEVEL: "warn" } } : {});
-      const mallory = await login("mallory");
-      auth.enqueue(deny("not today"));
-      await mallory.send(joinPresence(`quiet-${how}@${prosody.componentDomain}/mallory`));
+      const mallory = await rig.client("mallory");
+      rig.auth.enqueue(deny("not today"));
+      await mallory.send(joinPresence(`quiet-${how}@${rig.prosody.componentDomain}/mallory`));
       await mallory.waitFor(isError);
       // A warning: the auth service failing.
-      auth.enqueue(status(500, { error: "backend broke" }));
-      await mallory.send(joinPresence(`quiet-${how}@${prosody.componentDomain}/mallory2`));
+      rig.auth.enqueue(status(500, { error: "backend broke" }));
+      await mallory.send(joinPresence(`quiet-${how}@${rig.prosody.componentDomain}/mallory2`));
       await mallory.waitFor(isError);
       await m.waitForLog("no usable answer");
       expect(await m.stop()).toBe(0);
@@ -143,10 +125,10 @@ describe("format and level", () => {
 describe("denials", () => {
   test("a denied join is one line naming user, room, nick and the service's error text", async () => {
     const m = await launch();
-    const room = `deny@${prosody.componentDomain}`;
-    const mallory = await login("mallory");
+    const room = `deny@${rig.prosody.componentDomain}`;
+    const mallory = await rig.client("mallory");
     const text = "mallory is banned until Friday (ticket 4711)";
-    auth.enqueue(deny(text));
+    rig.auth.enqueue(deny(text));
     await mallory.send(joinPresence(`${room}/Mal`));
     await mallory.waitFor(isError);
     await m.waitForLog("join denied");
@@ -170,18 +152,18 @@ describe("denials", () => {
 describe("no secrets in any output", () => {
   test("a busy run at debug level: joins, denials, auth failures of every kind, kicks right and wrong, a restart of Prosody", async () => {
     const m = await launch({ log_level: "debug" });
-    const room = `secrets@${prosody.componentDomain}`;
-    const alice = await login("alice");
-    const mallory = await login("mallory");
+    const room = `secrets@${rig.prosody.componentDomain}`;
+    const alice = await rig.client("alice");
+    const mallory = await rig.client("mallory");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.waitFor(isSubject);
     // The auth service got our header (so it was in play) …
-    expect(auth.requests.at(-1)?.headers.authorization).toBe(AUTH_HEADER);
-    expect(auth.requests.at(-1)?.query.token).toBe(URL_TOKEN);
+    expect(rig.auth.requests.at(-1)?.headers.authorization).toBe(AUTH_HEADER);
+    expect(rig.auth.requests.at(-1)?.query.token).toBe(URL_TOKEN);
     // … and every way it can fail.
     const failures = [deny("no"), status(401, { error: "bad credentials" }), status(500), raw("{not json"), raw('{"allowed":"yes"}')];
     for (const [i, behaviour] of failures.entries()) {
-      auth.enqueue(behaviour);
+      rig.auth.enqueue(behaviour);
       await mallory.send(joinPresence(`${room}/m${i}`));
       await mallory.waitFor(isError);
     }
@@ -189,7 +171,7 @@ describe("no secrets in any output", () => {
     expect((await m.kick({ nickname: "alice", muc: room }, null)).status).toBe(401);
     expect((await m.kick({ nickname: "nobody", muc: room }, KICK_AUTH)).status).toBe(400);
     expect((await m.kick({ nickname: "alice", muc: room, reason: "bye" }, KICK_AUTH)).status).toBe(200);
-    await prosody.restart();
+    await rig.prosody.restart();
     await waitUntil(async () => (await m.health()).status === 200, { timeout: 10_000, describe: () => m.output() });
     expect(m.output()).toContain("component offline");
     expectNoSecrets(m.output());
@@ -204,11 +186,11 @@ describe("no secrets in any output", () => {
         env: { MUCGATE_COMPONENT_SECRET: COMPONENT_SECRET, MUCGATE_HTTP_MUC_KICK_AUTHORIZATION_HEADER: KICK_AUTH },
       },
     );
-    const mallory = await login("mallory");
-    await mallory.send(joinPresence(`down@${prosody.componentDomain}/mallory`));
+    const mallory = await rig.client("mallory");
+    await mallory.send(joinPresence(`down@${rig.prosody.componentDomain}/mallory`));
     await mallory.waitFor(isError);
     await m.waitForLog("connection refused");
-    expect((await m.kick({ nickname: "x", muc: `down@${prosody.componentDomain}` }, WRONG_KICK_AUTH)).status).toBe(401);
+    expect((await m.kick({ nickname: "x", muc: `down@${rig.prosody.componentDomain}` }, WRONG_KICK_AUTH)).status).toBe(401);
     expectNoSecrets(m.output());
   });
 
@@ -229,14 +211,14 @@ describe("no secrets in any output", () => {
           'component_jid = "rooms.example.org"',
           `component_secrett = "${COMPONENT_SECRET}"`,
           `http_muc_kick_authorization_header = "${KICK_AUTH}"`,
-          `muc_http_auth_url = "https://auth.example.org/a?token=${URL_TOKEN}&userJID=x"`,
+          `muc_http_auth_url = "https://rig.auth.example.org/a?token=${URL_TOKEN}&userJID=x"`,
           `muc_http_auth_authorization_header = "${AUTH_HEADER}\\n"`,
         ].join("\n"),
         "wrong types": [
           'component_jid = "rooms.example.org"',
           `component_secret = ["${COMPONENT_SECRET}"]`,
           `http_muc_kick_authorization_header = { v = "${KICK_AUTH}" }`,
-          `muc_http_auth_url = "ftp://auth.example.org/?token=${URL_TOKEN}"`,
+          `muc_http_auth_url = "ftp://rig.auth.example.org/?token=${URL_TOKEN}"`,
           `muc_http_auth_authorization_header = 1`,
         ].join("\n"),
         "broken TOML": [`component_secret = "${COMPONENT_SECRET}`, `http_muc_kick_authorization_header = "${KICK_AUTH}"`].join("\n"),

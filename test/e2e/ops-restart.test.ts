@@ -17,51 +17,24 @@
  * A graceful server may report the leaves first: ops-ejabberd.test.ts covers
  * that case with ejabberd's SIGTERM.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, groupchat, joinPresence, stanzaError, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { groupchat, joinPresence, stanzaError, statusCodes, xml, type Element } from "./harness/client.ts";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 
-const PASSWORD = "pw";
 /** The component connection's backoff (src/xmpp/backoff.ts defaults). */
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-const clients: TestClient[] = [];
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  prosody = await startProsody();
-  prosody.registerMany(["alice", "bob", "carol", "dave"].map((user) => ({ user, password: PASSWORD })));
-  auth = startAuthServer();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.stop();
-  for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => {});
-  auth.reset();
-});
-
-afterAll(async () => {
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-async function login(user: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: PASSWORD });
-  clients.push(c);
-  return c;
-}
+// mucgate is started per test (launch), on this file's Prosody and auth service.
+const rig = useRig({ mucgates: {} });
 
 async function launch(options: Partial<Parameters<typeof startMucgate>[0]> = {}): Promise<MucgateProcess> {
-  const m = await startMucgate({ prosody, authUrl: auth.url, ...options });
-  cleanups.push(() => m.stop("SIGKILL"));
+  const m = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, ...options });
+  rig.afterTest(() => m.stop("SIGKILL"));
   return m;
 }
 
@@ -76,7 +49,7 @@ async function waitOnline(m: MucgateProcess, timeout = 15_000): Promise<void> {
   await waitUntil(async () => (await health(m)).status === 200, {
     timeout,
     interval: 25,
-    describe: () => `mucgate did not come back online.\nmucgate:\n${m.output()}\nprosody:\n${prosody.logTail()}`,
+    describe: () => `mucgate did not come back online.\nmucgate:\n${m.output()}\nprosody:\n${rig.prosody.logTail()}`,
   });
 }
 
@@ -96,9 +69,9 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
   test(`Prosody ${signal === "SIGTERM" ? "restarts" : "crashes (SIGKILL) and comes back"}: 503 while gone, mucgate reconnects, rooms and history kept`, async () => {
     const m = await launch();
     const pid = m.pid;
-    const room = `keep-${signal.toLowerCase()}@${prosody.componentDomain}`;
-    const alice = await login("alice");
-    const bob = await login("bob");
+    const room = `keep-${signal.toLowerCase()}@${rig.prosody.componentDomain}`;
+    const alice = await rig.client("alice");
+    const bob = await rig.client("bob");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.waitFor(isSubject);
     await bob.send(joinPresence(`${room}/bob`));
@@ -111,7 +84,7 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     }
     const logged = m.json().length;
 
-    const restarting = prosody.restart({ signal });
+    const restarting = rig.prosody.restart({ signal });
     // mucgate notices at once and schedules a retry (≥ base/2 later): /health says so meanwhile.
     const offline = JSON.parse(await m.waitForLog((l) => l.includes("component offline"), 10_000)) as Record<string, unknown>;
     expect(offline).toMatchObject({ level: "warn", attempt: 1 });
@@ -131,8 +104,8 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     expect(await gauge(m, "mucgate_rooms")).toBeGreaterThanOrEqual(1);
 
     // Clients come back (Prosody cut them), rejoin, and find the room as it was.
-    const alice2 = await login("alice");
-    const carol = await login("carol");
+    const alice2 = await rig.client("alice");
+    const carol = await rig.client("carol");
     for (const [c, nick] of [
       [alice2, "alice"],
       [carol, "carol"],
@@ -195,15 +168,15 @@ class Relay {
 }
 
 test("a longer outage: retries back off (growing, jittered, within the capped bounds), mucgate serves again, and the backoff starts over", async () => {
-  const relay = new Relay(await freePort(), prosody.componentPort);
+  const relay = new Relay(await freePort(), rig.prosody.componentPort);
   await relay.open();
-  cleanups.push(() => relay.cut());
+  rig.afterTest(() => relay.cut());
   const m = await launch({
-    prosody: { componentDomain: prosody.componentDomain, componentSecret: prosody.componentSecret, componentService: `xmpp://127.0.0.1:${relay.port}` },
+    prosody: { componentDomain: rig.prosody.componentDomain, componentSecret: rig.prosody.componentSecret, componentService: `xmpp://127.0.0.1:${relay.port}` },
   });
   const pid = m.pid;
-  const room = `outage@${prosody.componentDomain}`;
-  const alice = await login("alice");
+  const room = `outage@${rig.prosody.componentDomain}`;
+  const alice = await rig.client("alice");
   await alice.send(joinPresence(`${room}/alice`));
   await alice.waitFor(isSubject);
 
@@ -226,7 +199,7 @@ test("a longer outage: retries back off (growing, jittered, within the capped bo
   // Jittered: not the bare exponential sequence (each equal to its ceiling or its floor has probability ~0).
   expect(delays.some((d, i) => d !== BACKOFF_BASE_MS * 2 ** i && d !== (BACKOFF_BASE_MS * 2 ** i) / 2)).toBe(true);
   // No secret in any of these lines.
-  for (const r of seen) expect(JSON.stringify(r)).not.toContain(prosody.componentSecret);
+  for (const r of seen) expect(JSON.stringify(r)).not.toContain(rig.prosody.componentSecret);
 
   await relay.open();
   await waitOnline(m);
@@ -234,7 +207,7 @@ test("a longer outage: retries back off (growing, jittered, within the capped bo
   expect(m.exitCode).toBeNull();
 
   // The room is still served: a newcomer joins, alice (cut off from mucgate, not from Prosody) is still in it.
-  const bob = await login("bob");
+  const bob = await rig.client("bob");
   await bob.send(joinPresence(`${room}/bob`));
   await bob.waitFor({ name: "presence", from: `${room}/alice` });
   await bob.waitFor(isSubject);
@@ -261,18 +234,18 @@ describe("the authorization service goes away", () => {
     const serve = () =>
       Bun.serve({ hostname: "127.0.0.1", port, fetch: () => Response.json({ allowed: true }) });
     let service = serve();
-    cleanups.push(async () => service.stop(true));
+    rig.afterTest(async () => service.stop(true));
     const m = await launch({
       authUrl: `http://127.0.0.1:${port}/auth`,
       config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0, muc_http_auth_timeout: 2 },
     });
-    const room = `gate-outage@${prosody.componentDomain}`;
-    const alice = await login("alice");
+    const room = `gate-outage@${rig.prosody.componentDomain}`;
+    const alice = await rig.client("alice");
     await alice.send(joinPresence(`${room}/alice`));
     await alice.waitFor(isSubject);
 
     await service.stop(true);
-    const bob = await login("bob");
+    const bob = await rig.client("bob");
     await bob.send(joinPresence(`${room}/bob`));
     const refused = await bob.waitFor({ name: "presence", type: "error" });
     expect(stanzaError(refused)).toMatchObject({ type: "auth", condition: "not-authorized" });
@@ -287,7 +260,7 @@ describe("the authorization service goes away", () => {
 
     service = serve();
     // Failures are never cached: the same user, room and nick pass now.
-    const bob2 = await login("bob");
+    const bob2 = await rig.client("bob");
     await bob2.send(joinPresence(`${room}/bob`));
     await bob2.waitFor(isSubject);
     await alice.waitFor({ name: "presence", from: `${room}/bob` });

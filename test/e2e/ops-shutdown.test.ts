@@ -8,50 +8,31 @@
  * is either refused or complete (self-presence, subject, then its 332), never
  * half-applied.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { hang, startAuthServer, type AuthServer } from "./harness/auth-server.ts";
-import { connectClient, joinPresence, stanzaError, statusCodes, type Element, type TestClient } from "./harness/client.ts";
+import { hang } from "./harness/auth-server.ts";
+import { joinPresence, stanzaError, statusCodes, type Element, type TestClient } from "./harness/client.ts";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
-import { startProsody, type ProsodyServer } from "./harness/prosody.ts";
+import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
 
-const PASSWORD = "pw";
 const CROWD = Array.from({ length: 10 }, (_, i) => `user${i}`);
 const SHUTDOWN_LIMIT_MS = 5000;
 
-let prosody: ProsodyServer;
-let auth: AuthServer;
-const clients: TestClient[] = [];
 const mucgates: MucgateProcess[] = [];
 
-beforeAll(async () => {
-  prosody = await startProsody();
-  prosody.registerMany([...CROWD, "alice", "bob", "carol", "racer"].map((user) => ({ user, password: PASSWORD })));
-  auth = startAuthServer();
+// mucgate is started per test (launch), on this file's Prosody and auth service.
+const rig = useRig({
+  mucgates: {},
+  afterEach: async () => {
+    for (const m of mucgates.splice(0)) await m.stop("SIGKILL");
+  },
 });
-
-afterEach(async () => {
-  for (const m of mucgates.splice(0)) await m.stop("SIGKILL");
-  for (const c of clients.splice(0)) await c.stop();
-  auth.reset();
-});
-
-afterAll(async () => {
-  await auth?.stop();
-  await prosody?.stop();
-});
-
-async function login(user: string): Promise<TestClient> {
-  const c = await connectClient({ server: prosody, username: user, password: PASSWORD });
-  clients.push(c);
-  return c;
-}
 
 async function launch(): Promise<MucgateProcess> {
   // Cache off: every join asks the gate, so tests control each one.
-  const m = await startMucgate({ prosody, authUrl: auth.url, config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0 } });
+  const m = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0 } });
   mucgates.push(m);
   return m;
 }
@@ -83,15 +64,15 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   describe(signal, () => {
     test(`every session in every room gets 332, a pending join is refused, exit 0 within ${SHUTDOWN_LIMIT_MS} ms, HTTP gone`, async () => {
       const m = await launch();
-      const d = prosody.componentDomain;
+      const d = rig.prosody.componentDomain;
       const roomA = `alpha@${d}`;
       const roomB = `beta@${d}`;
 
       // alice: two sessions in one nick; bob: one session in two rooms; a crowd across both rooms.
-      const alice1 = await login("alice");
-      const alice2 = await login("alice");
-      const bob = await login("bob");
-      const crowd = await Promise.all(CROWD.map(login));
+      const alice1 = await rig.client("alice");
+      const alice2 = await rig.client("alice");
+      const bob = await rig.client("bob");
+      const crowd = await Promise.all(CROWD.map((user) => rig.client(user)));
       await enter(alice1, `${roomA}/alice`);
       await enter(alice2, `${roomA}/alice`);
       await enter(bob, `${roomA}/bob`);
@@ -109,13 +90,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       }
 
       // carol's join waits for the gate when the signal comes.
-      const carol = await login("carol");
-      auth.setBehaviour(hang());
-      const asked = auth.requests.length;
+      const carol = await rig.client("carol");
+      rig.auth.setBehaviour(hang());
+      const asked = rig.auth.requests.length;
       await carol.send(joinPresence(`${roomA}/carol`));
-      await auth.waitForRequests(asked + 1);
+      await rig.auth.waitForRequests(asked + 1);
 
-      const marks = new Map(clients.map((c) => [c, c.mark()]));
+      const marks = new Map([alice1, alice2, bob, ...crowd, carol].map((c) => [c, c.mark()]));
       const t0 = performance.now();
       process.kill(m.pid, signal);
       const code = await m.exited;
@@ -155,8 +136,8 @@ describe("without a server to say goodbye through", () => {
   test("SIGTERM while the XMPP server is unreachable (between retries): exit 0 at once", async () => {
     const port = await freePort(); // nothing listens there
     const m = await startMucgate({
-      prosody: { componentDomain: prosody.componentDomain, componentSecret: "x", componentService: `xmpp://127.0.0.1:${port}` },
-      authUrl: auth.url,
+      prosody: { componentDomain: rig.prosody.componentDomain, componentSecret: "x", componentService: `xmpp://127.0.0.1:${port}` },
+      authUrl: rig.auth.url,
       waitForOnline: false,
     });
     mucgates.push(m);
@@ -171,8 +152,8 @@ describe("without a server to say goodbye through", () => {
     try {
       const port = (silent.address() as AddressInfo).port;
       const m = await startMucgate({
-        prosody: { componentDomain: prosody.componentDomain, componentSecret: "x", componentService: `xmpp://127.0.0.1:${port}` },
-        authUrl: auth.url,
+        prosody: { componentDomain: rig.prosody.componentDomain, componentSecret: "x", componentService: `xmpp://127.0.0.1:${port}` },
+        authUrl: rig.auth.url,
         waitForOnline: false,
       });
       mucgates.push(m);
@@ -187,14 +168,14 @@ describe("without a server to say goodbye through", () => {
 
 describe("a join racing the signal", () => {
   test("is refused or complete — self-presence, subject, then its 332 — never half-applied", async () => {
-    const d = prosody.componentDomain;
+    const d = rig.prosody.componentDomain;
     const outcomes: string[] = [];
     // The join leaves the client this many ms before the signal (negative: after).
     for (const lead of [20, 5, 1, 0, -1, -5]) {
       const m = await launch();
       const room = `race${outcomes.length}@${d}`;
-      const alice = await login("alice");
-      const racer = await login("racer");
+      const alice = await rig.client("alice");
+      const racer = await rig.client("racer");
       await enter(alice, `${room}/alice`);
       const occupant = `${room}/racer`;
       const since = racer.mark();
@@ -232,7 +213,7 @@ describe("a join racing the signal", () => {
       }
       mucgates.splice(mucgates.indexOf(m), 1);
       await m.stop();
-      for (const c of clients.splice(0)) await c.stop();
+      for (const c of [alice, racer]) await c.stop();
     }
     // Informational: which outcomes this machine produced.
     console.log(`join racing SIGTERM: ${outcomes.join(", ")}`);

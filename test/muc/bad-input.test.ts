@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Element } from "@xmpp/xml";
-import { DOMAIN, PING, errorCondition, fixture, type Fixture } from "./fixture.ts";
+import { DOMAIN, PING, errorCondition, type Fixture, lobby } from "./fixture.ts";
 
 /**
  * Malformed and unexpected input: every refusal is an error to the sender
@@ -12,12 +12,7 @@ const ALICE = "alice@a.test/phone";
 const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"]);
 
 /** The room still works: a message from Alice reaches both occupants. */
 function stillServing(f: Fixture): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, STANZAS, fixture, itemOf, recipients, statuses, to } from "./fixture.ts";
+import { DOMAIN, STANZAS, fixture, itemOf, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /**
  * Errors bounced by a user's server (XEP-0045 §7.14: "the MUC service is
@@ -12,12 +12,7 @@ const ALICE = "alice@a.test/phone";
 const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"]);
 
 const bounce = (kind: "message" | "presence", from: string, to: string, condition: string, type = "cancel") =>
   `<${kind} type='error' from='${from}' to='${to}'><error type='${type}'><${condition} xmlns='${STANZAS}'/></error></${kind}>`;

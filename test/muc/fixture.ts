@@ -70,6 +70,17 @@ export function fixture(options: Partial<MucServiceOptions> = {}) {
 
 export type Fixture = ReturnType<typeof fixture>;
 
+/**
+ * A fresh fixture with these sessions joined to the room `lobby`, in this
+ * order: the first one creates it (and owns it), a session joining under a
+ * nick that is already there is another session of that occupant.
+ */
+export function lobby(...sessions: (readonly [jid: string, nick: string])[]): Fixture {
+  const f = fixture();
+  for (const [jid, nick] of sessions) f.join(jid, "lobby", nick);
+  return f;
+}
+
 export function to(stanzas: Element[], jid: string): Element[] {
   return stanzas.filter((s) => s.attrs.to === jid);
 }

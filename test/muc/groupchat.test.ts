@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, OCCUPANT_ID, errorCondition, errorType, fixture, occupantIds, recipients, to } from "./fixture.ts";
+import { DOMAIN, OCCUPANT_ID, errorCondition, errorType, lobby, occupantIds, recipients, to } from "./fixture.ts";
 
 /**
  * XEP-0045 §7.4 sending a message to all occupants: reflected to every
@@ -12,13 +12,7 @@ const ALICE = "alice@a.test/phone";
 const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  f.join("bob@b.test/phone", "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"], ["bob@b.test/phone", "Bob"]);
 
 describe("groupchat messages", () => {
   test("reach every session in the room exactly once, the sender's own included", () => {

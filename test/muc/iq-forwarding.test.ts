@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, errorCondition, fixture } from "./fixture.ts";
+import { DOMAIN, errorCondition, lobby } from "./fixture.ts";
 
 /**
  * IQs between occupants (XEP-0045 §7.2 "IQ requests to occupant JIDs"): the
@@ -14,13 +14,7 @@ const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 const VERSION = "<query xmlns='jabber:iq:version'/>";
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(ALICE2, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [ALICE2, "Alice"], [BOB, "Bob"]);
 
 describe("IQ forwarding between occupants", () => {
   test("a request reaches one session of the target from the asker's occupant JID, payload intact", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, MUC_ADMIN, errorCondition, errorType, fixture, itemOf, recipients, statuses, to } from "./fixture.ts";
+import { DOMAIN, MUC_ADMIN, errorCondition, errorType, fixture, itemOf, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §8.2 kicking an occupant: by a moderator over muc#admin, and by the service (HTTP kick). */
 
@@ -9,14 +9,7 @@ const BOB2 = "bob@b.test/phone";
 const CAROL = "carol@c.test/home";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  f.join(BOB2, "lobby", "Bob");
-  f.join(CAROL, "lobby", "Carol");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"], [BOB2, "Bob"], [CAROL, "Carol"]);
 
 describe("kicking over muc#admin", () => {
   test("every session of the kicked occupant gets unavailable with 307 + 110, the reason and the actor", () => {

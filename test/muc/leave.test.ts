@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DISCO_ITEMS, DOMAIN, fixture, itemOf, recipients, statuses, to } from "./fixture.ts";
+import { DISCO_ITEMS, DOMAIN, itemOf, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §7.14 exiting a room, and temporary rooms disappearing when empty (§10.1.3 muc_temporary). */
 
@@ -9,10 +9,7 @@ const CAROL = "carol@c.test/home";
 
 describe("leaving a room", () => {
   test("the leaver gets unavailable with 110 and role none; every other occupant gets it without 110", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
-    f.join(CAROL, "lobby", "Carol");
+    const f = lobby([ALICE, "Alice"], [BOB, "Bob"], [CAROL, "Carol"]);
     const out = f.leave(BOB, "lobby", "Bob");
     expect(recipients(out).sort()).toEqual([ALICE, BOB, CAROL].sort());
     for (const s of out) {
@@ -28,32 +25,25 @@ describe("leaving a room", () => {
   });
 
   test("a custom exit status is relayed to everyone", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
+    const f = lobby([ALICE, "Alice"], [BOB, "Bob"]);
     const out = f.leave(BOB, "lobby", "Bob", "<status>gone where the goblins go</status>");
     expect(out.map((s) => s.getChildText("status"))).toEqual(["gone where the goblins go", "gone where the goblins go"]);
   });
 
   test("the leave names the nick, but any unavailable from the session removes it (the server sends it to the nick it knows)", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
+    const f = lobby([ALICE, "Alice"], [BOB, "Bob"]);
     const out = f.leave(BOB, "lobby", "SomethingElse");
     expect(out.map((s) => s.attrs.from)).toEqual([`lobby@${DOMAIN}/Bob`, `lobby@${DOMAIN}/Bob`]);
   });
 
   test("an unavailable from someone not in the room is ignored", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
+    const f = lobby([ALICE, "Alice"]);
     expect(f.leave(BOB, "lobby", "Bob")).toEqual([]);
     expect(f.leave(BOB, "nowhere", "Bob")).toEqual([]);
   });
 
   test("the last occupant leaving destroys the temporary room; joining again creates it afresh (201)", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
+    const f = lobby([ALICE, "Alice"], [BOB, "Bob"]);
     f.leave(ALICE, "lobby", "Alice");
     expect(f.service.room(`lobby@${DOMAIN}`)).toBeDefined();
     f.leave(BOB, "lobby", "Bob");
@@ -69,10 +59,7 @@ describe("leaving a room", () => {
 
 describe("leaving with several sessions under one nick", () => {
   test("only the leaving session hears of it while another session stays; the room still shows the nick", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join("alice@a.test/laptop", "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
+    const f = lobby([ALICE, "Alice"], ["alice@a.test/laptop", "Alice"], [BOB, "Bob"]);
     const out = f.leave(ALICE, "lobby", "Alice");
     expect(out).toHaveLength(1);
     expect(out[0]!.attrs).toMatchObject({ to: ALICE, type: "unavailable", from: `lobby@${DOMAIN}/Alice` });
@@ -85,10 +72,7 @@ describe("leaving with several sessions under one nick", () => {
   });
 
   test("the last session's leave is broadcast to the room", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join("alice@a.test/laptop", "lobby", "Alice");
-    f.join(BOB, "lobby", "Bob");
+    const f = lobby([ALICE, "Alice"], ["alice@a.test/laptop", "Alice"], [BOB, "Bob"]);
     f.leave(ALICE, "lobby", "Alice");
     const out = f.leave("alice@a.test/laptop", "lobby", "Alice");
     expect(recipients(out).sort()).toEqual(["alice@a.test/laptop", BOB].sort());
@@ -97,9 +81,7 @@ describe("leaving with several sessions under one nick", () => {
   });
 
   test("a session that left can no longer speak, though its other session can", () => {
-    const f = fixture();
-    f.join(ALICE, "lobby", "Alice");
-    f.join("alice@a.test/laptop", "lobby", "Alice");
+    const f = lobby([ALICE, "Alice"], ["alice@a.test/laptop", "Alice"]);
     f.leave(ALICE, "lobby", "Alice");
     const refused = f.say(ALICE, "lobby", "still here?");
     expect(refused).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DATA, DOMAIN, REGISTER, brief, errorCondition, errorType, fixture, itemOf, recipients, statuses, to } from "./fixture.ts";
+import { DATA, DOMAIN, REGISTER, brief, errorCondition, errorType, itemOf, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §7.6 changing nickname. */
 
@@ -8,13 +8,7 @@ const BOB = "bob@b.test/pc";
 const CAROL = "carol@c.test/home";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room3() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  f.join(CAROL, "lobby", "Carol");
-  return f;
-}
+const room3 = () => lobby([ALICE, "Alice"], [BOB, "Bob"], [CAROL, "Carol"]);
 
 describe("changing nickname", () => {
   test("everyone gets unavailable 303 for the old nick with the new nick in the item, then presence from the new nick", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, MUC_USER, OCCUPANT_ID, errorCondition, fixture, itemOf, occupantIds, statuses, to } from "./fixture.ts";
+import { DOMAIN, MUC_USER, OCCUPANT_ID, errorCondition, itemOf, lobby, occupantIds, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §7.7 changing availability status, and presence types a room ignores or refuses. */
 
@@ -7,12 +7,7 @@ const ALICE = "alice@a.test/phone";
 const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"]);
 
 describe("presence updates", () => {
   test("are passed to every occupant with show/status, 110 for the sender itself", () => {

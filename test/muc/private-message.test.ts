@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DOMAIN, MUC_USER, errorCondition, errorType, fixture, occupantIds, to } from "./fixture.ts";
+import { DOMAIN, MUC_USER, errorCondition, errorType, lobby, occupantIds, to } from "./fixture.ts";
 
 /** XEP-0045 §7.5 sending a private message. */
 
@@ -8,13 +8,7 @@ const BOB = "bob@b.test/pc";
 const BOB2 = "bob@b.test/phone";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  f.join(BOB2, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"], [BOB2, "Bob"]);
 
 describe("private messages", () => {
   test("go to every session of the recipient, from the sender's occupant JID, marked with an empty muc#user x", () => {

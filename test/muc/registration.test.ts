@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DATA, DOMAIN, MUC_REGISTER, REGISTER, errorCondition, fixture, itemOf, statuses, to } from "./fixture.ts";
+import { DATA, DOMAIN, MUC_REGISTER, REGISTER, errorCondition, fixture, itemOf, lobby, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §7.10 registering with a room (XEP-0077 in the room), which reserves a nick and grants membership. */
 
@@ -13,11 +13,7 @@ const submit = (nick: string) =>
   `<query xmlns='${REGISTER}'><x xmlns='${DATA}' type='submit'><field var='FORM_TYPE'><value>${MUC_REGISTER}</value></field><field var='muc#register_roomnick'><value>${nick}</value></field></x></query>`;
 const remove = `<query xmlns='${REGISTER}'><remove/></query>`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"]);
 
 describe("registration", () => {
   test("asking for requirements returns a muc#register form with a required roomnick field", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DATA, DISCO_INFO, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, MUC_USER, errorCondition, fixture, recipients, statuses, to } from "./fixture.ts";
+import { DATA, DISCO_INFO, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, MUC_USER, errorCondition, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §10 owner use cases: instant rooms (§10.1.2), configuration (§10.2), destruction (§10.9). */
 
@@ -7,12 +7,7 @@ const ALICE = "alice@a.test/phone"; // owner
 const BOB = "bob@b.test/pc";
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"]);
 
 const owner = (body: string) => `<query xmlns='${MUC_OWNER}'>${body}</query>`;
 const submit = (fields: Record<string, string>) =>

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DATA, DISCO_INFO, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, errorCondition, errorType, fixture, occupantIds, to } from "./fixture.ts";
+import { DATA, DISCO_INFO, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, errorCondition, errorType, lobby, occupantIds, to } from "./fixture.ts";
 
 /** XEP-0045 §8.1 modifying the room subject, and its delivery on entering (§7.2.16). */
 
@@ -7,12 +7,7 @@ const ALICE = "alice@a.test/phone"; // owner, moderator
 const BOB = "bob@b.test/pc"; // participant
 const ROOM = `lobby@${DOMAIN}`;
 
-function room() {
-  const f = fixture();
-  f.join(ALICE, "lobby", "Alice");
-  f.join(BOB, "lobby", "Bob");
-  return f;
-}
+const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"]);
 
 const subject = (from: string, text: string, id = "s1") =>
   `<message type='groupchat' id='${id}' from='${from}' to='${ROOM}'><subject>${text}</subject></message>`;

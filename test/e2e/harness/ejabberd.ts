@@ -1,12 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./ports.ts";
-import type { ComponentSlot } from "./prosody.ts";
-import { reapOnExit, type Reaper } from "./reap-on-exit.ts";
-import { waitUntil } from "./wait-until.ts";
+import {
+  componentSlots,
+  keepTmp,
+  runCommand,
+  serverFields,
+  serverProcess,
+  serverTempDir,
+  systemUser,
+  type ComponentSlot,
+  type LocalServer,
+} from "./server-process.ts";
 
 /**
  * A private ejabberd (Debian's `ejabberd` package, 23.01) for end-to-end
@@ -47,36 +53,15 @@ export interface EjabberdOptions {
   keepDir?: boolean;
 }
 
-export interface EjabberdServer {
+export interface EjabberdServer extends LocalServer {
   readonly kind: "ejabberd";
-  readonly domain: string;
-  readonly domains: readonly string[];
-  readonly host: "127.0.0.1";
-  readonly c2sPort: number;
-  readonly componentPort: number;
-  readonly componentDomain: string;
-  readonly componentSecret: string;
-  readonly components: readonly ComponentSlot[];
-  /** `xmpp://127.0.0.1:<componentPort>`. */
-  readonly componentService: string;
-  slot(domain: string): { componentDomain: string; componentSecret: string; componentService: string };
   /** The Erlang node name, e.g. `e2e-1a2b3c@localhost`. */
   readonly node: string;
-  readonly dir: string;
-  readonly configPath: string;
-  readonly logPath: string;
-  /** The VM's pid, `undefined` while stopped. */
-  readonly pid: number | undefined;
   /** Create an account (or set its password), on `domain` unless given. Works while running. */
   register(user: string, password: string, host?: string): Promise<void>;
   registerMany(accounts: readonly { user: string; password: string; host?: string }[]): Promise<void>;
   /** Run `ejabberdctl <args>` against this instance (its own ctl config, node, cookie). */
   ejabberdctl(...args: string[]): Promise<{ exitCode: number; output: string }>;
-  logTail(lines?: number): string;
-  /** SIGTERM (or the given signal), wait for exit, SIGKILL after 10 s. Removes the temp dir unless kept. Idempotent. */
-  stop(options?: { signal?: NodeJS.Signals }): Promise<void>;
-  /** Stop (SIGTERM: clean; SIGKILL: a crash) and start again on the same ports, keeping accounts. */
-  restart(options?: { signal?: NodeJS.Signals }): Promise<void>;
 }
 
 const ERL = "/usr/bin/erl";
@@ -88,10 +73,6 @@ export function ejabberdInstalled(): boolean {
   return existsSync(EJABBERDCTL) && existsSync(ERL);
 }
 
-function keepTmp(options: EjabberdOptions): boolean {
-  return options.keepDir === true || process.env.E2E_KEEP_TMP === "1";
-}
-
 /** Where ejabberd's Erlang applications live: what `ejabberdctl` puts in ERL_LIBS. */
 function erlLibs(): string {
   try {
@@ -101,31 +82,12 @@ function erlLibs(): string {
   return "/usr/lib/x86_64-linux-gnu";
 }
 
-interface SystemUser {
-  uid: number;
-  gid: number;
-}
-
 /** The `ejabberd` system user when we are root (NOTES: run it as that user). */
-function ejabberdUser(): SystemUser | undefined {
+function ejabberdUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const line = readFileSync("/etc/passwd", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("ejabberd:"));
-  if (!line) throw new Error("startEjabberd: running as root but there is no ejabberd user (is the ejabberd package installed?)");
-  const [, , uid, gid] = line.split(":");
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  const user = systemUser("ejabberd");
+  if (!user) throw new Error("startEjabberd: running as root but there is no ejabberd user (is the ejabberd package installed?)");
+  return user;
 }
 
 function yamlString(s: string): string {
@@ -193,32 +155,24 @@ ${o.extraConfig}
 `;
 }
 
-/** Thrown when a port we were handed is taken by the time ejabberd binds it. */
-class PortInUse extends Error {}
-
 export async function startEjabberd(options: EjabberdOptions = {}): Promise<EjabberdServer> {
   if (!ejabberdInstalled()) {
     throw new Error(`startEjabberd: ${EJABBERDCTL} or ${ERL} missing; install Debian's package: apt-get install -y ejabberd`);
   }
   const domain = options.domain ?? "localhost";
   const domains = [domain, ...(options.extraDomains ?? [])];
-  const components: ComponentSlot[] = (options.components ?? [{ domain: `rooms.${domain}` }]).map((c) => ({
-    domain: c.domain,
-    secret: c.secret ?? randomBytes(12).toString("hex"),
-  }));
+  const components = componentSlots(options.components, domain);
   const logLevel = options.logLevel ?? "info";
-  const startTimeout = options.startTimeout ?? 30_000;
   const user = ejabberdUser();
   const node = `e2e-${randomBytes(4).toString("hex")}@localhost`;
   const cookie = randomBytes(16).toString("hex").toUpperCase();
 
-  const dir = mkdtempSync(join(tmpdir(), "mucgate-e2e-ejabberd-"));
+  const dir = serverTempDir("ejabberd");
   const configPath = join(dir, "ejabberd.yml");
   const ctlConfigPath = join(dir, "ejabberdctl.cfg");
   const logPath = join(dir, "ejabberd.log");
   const consolePath = join(dir, "console.log");
   const spoolDir = join(dir, "spool");
-  chmodSync(dir, 0o755);
   mkdirSync(spoolDir);
   if (user) {
     chownSync(dir, user.uid, user.gid);
@@ -229,13 +183,6 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
   let componentPort = 0;
   let apiPort = 0;
   let distPort = 0;
-  let proc: ReturnType<typeof Bun.spawn> | undefined;
-  let reaper: Reaper | undefined;
-  let stopped = false;
-
-  const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
-  const tail = (text: string, lines: number) => text.trimEnd().split("\n").slice(-lines).join("\n");
-  const logTail = (lines = 30) => tail(read(logPath), lines);
 
   const env = (): Record<string, string> => ({
     PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -271,17 +218,23 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     if (user) for (const f of [configPath, ctlConfigPath]) chownSync(f, user.uid, user.gid);
   }
 
-  async function launch(): Promise<void> {
-    writeFiles();
-    // Both files are appended across launches; look only at this one's part.
-    const logStart = read(logPath).length;
-    const consoleStart = read(consolePath).length;
-    const consoleFd = openSync(consolePath, "a");
-    if (user) chownSync(consolePath, user.uid, user.gid);
-    let p: ReturnType<typeof Bun.spawn>;
-    try {
+  const up = (port: number, module: string) => `Start accepting TCP connections at 127.0.0.1:${port} for ${module}`;
+  const proc = serverProcess({
+    name: "ejabberd",
+    dir,
+    configPath,
+    logPath,
+    consolePath,
+    keepDir: keepTmp(options),
+    startTimeout: options.startTimeout ?? 30_000,
+    pollInterval: 50,
+    stopGraceMs: STOP_GRACE_MS,
+    restartRetry: { forMs: 5000, everyMs: 200 },
+    spawn(consoleFd) {
+      writeFiles();
+      if (user) chownSync(consolePath, user.uid, user.gid);
       // What `ejabberdctl foreground` runs, with distribution on our own loopback port.
-      p = Bun.spawn(
+      return Bun.spawn(
         [
           ERL,
           "-sname",
@@ -321,72 +274,19 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
           ...(user ? { uid: user.uid, gid: user.gid } : {}),
         },
       );
-    } finally {
-      closeSync(consoleFd);
-    }
-    proc = p;
-    reaper = reapOnExit(p.pid);
-    const up = (port: number, module: string) => `Start accepting TCP connections at 127.0.0.1:${port} for ${module}`;
-    const describeStart = () =>
-      `ejabberd (${configPath}) did not open c2s ${c2sPort}, component ${componentPort} and api ${apiPort}.\n` +
-      `console:\n${tail(read(consolePath).slice(consoleStart), 20)}\nlog:\n${tail(read(logPath).slice(logStart), 20)}`;
-    try {
-      await waitUntil(
-        async () => {
-          const log = read(logPath).slice(logStart);
-          if (/eaddrinuse/i.test(log) || /eaddrinuse/i.test(read(consolePath).slice(consoleStart))) throw new PortInUse(describeStart());
-          if (p.exitCode !== null || p.signalCode !== null) {
-            throw new Error(`ejabberd exited (${p.exitCode ?? p.signalCode}) during start-up.\n${describeStart()}`);
-          }
-          if (![up(c2sPort, "ejabberd_c2s"), up(componentPort, "ejabberd_service"), up(apiPort, "ejabberd_http")].every((l) => log.includes(l))) {
-            return false;
-          }
-          return (await portAccepts(c2sPort)) && (await portAccepts(componentPort)) && (await portAccepts(apiPort));
-        },
-        { timeout: startTimeout, interval: 50, describe: describeStart },
-      );
-    } catch (err) {
-      await kill("SIGKILL");
-      throw err;
-    }
-  }
+    },
+    listeners: () => ({ c2s: c2sPort, component: componentPort, api: apiPort }),
+    readyLines: () => [up(c2sPort, "ejabberd_c2s"), up(componentPort, "ejabberd_service"), up(apiPort, "ejabberd_http")],
+    portInUse: (log, console) => /eaddrinuse/i.test(log) || /eaddrinuse/i.test(console),
+  });
 
-  async function kill(signal: NodeJS.Signals): Promise<void> {
-    const p = proc;
-    if (!p) return;
-    proc = undefined;
-    if (p.exitCode === null && p.signalCode === null) {
-      p.kill(signal);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const exited = await Promise.race([
-        p.exited.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!exited) {
-        p.kill("SIGKILL");
-        await p.exited;
-      }
-    }
-    reaper?.release();
-    reaper = undefined;
-  }
-
-  for (let attempt = 1; ; attempt++) {
+  await proc.start(async () => {
     c2sPort = await freePort();
     componentPort = await freePort();
     apiPort = await freePort();
     distPort = await freePort();
-    try {
-      await launch();
-      break;
-    } catch (err) {
-      if (!(err instanceof PortInUse) || attempt >= 5) {
-        if (!keepTmp(options)) rmSync(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
-  }
+  });
+  const logTail = (lines?: number) => proc.logTail(lines);
 
   async function register(account: string, password: string, host: string): Promise<void> {
     if (!domains.includes(host)) throw new Error(`register: ${host} is not one of this ejabberd's hosts (${domains.join(", ")})`);
@@ -410,35 +310,12 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     throw new Error(`ejabberd register ${user}@${host}: ${r.status} ${r.text}\n${logTail(10)}`);
   }
 
-  const service = () => `xmpp://127.0.0.1:${componentPort}`;
   const server: EjabberdServer = {
     kind: "ejabberd",
-    domain,
-    domains,
-    host: "127.0.0.1",
-    get c2sPort() {
-      return c2sPort;
-    },
-    get componentPort() {
-      return componentPort;
-    },
-    componentDomain: components[0]?.domain ?? "",
-    componentSecret: components[0]?.secret ?? "",
-    components,
-    get componentService() {
-      return service();
-    },
-    slot(name) {
-      const c = components.find((x) => x.domain === name);
-      if (!c) throw new Error(`slot: no component ${name} (have ${components.map((x) => x.domain).join(", ")})`);
-      return { componentDomain: c.domain, componentSecret: c.secret, componentService: service() };
-    },
+    ...serverFields({ domain, domains, components, c2sPort, componentPort, dir, configPath, logPath }),
     node,
-    dir,
-    configPath,
-    logPath,
     get pid() {
-      return proc?.pid;
+      return proc.pid;
     },
     register(user, password, host = domain) {
       return register(user, password, host);
@@ -446,39 +323,15 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     async registerMany(accounts) {
       await Promise.all(accounts.map((a) => register(a.user, a.password, a.host ?? domain)));
     },
-    async ejabberdctl(...args) {
-      const p = Bun.spawn([EJABBERDCTL, "--ctl-config", ctlConfigPath, "--node", node, "--logs", dir, "--spool", spoolDir, ...args], {
+    ejabberdctl: (...args) =>
+      runCommand([EJABBERDCTL, "--ctl-config", ctlConfigPath, "--node", node, "--logs", dir, "--spool", spoolDir, ...args], {
         cwd: spoolDir,
         env: env(),
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
         ...(user ? { uid: user.uid, gid: user.gid } : {}),
-      });
-      const [out, err, exitCode] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      return { exitCode, output: out + err };
-    },
+      }),
     logTail,
-    async stop(opts = {}) {
-      if (stopped) return;
-      stopped = true;
-      await kill(opts.signal ?? "SIGTERM");
-      if (!keepTmp(options)) rmSync(dir, { recursive: true, force: true });
-    },
-    async restart(opts = {}) {
-      if (stopped) throw new Error("restart: this ejabberd was stopped for good");
-      await kill(opts.signal ?? "SIGTERM");
-      const deadline = performance.now() + 5000;
-      for (;;) {
-        try {
-          await launch();
-          return;
-        } catch (err) {
-          if (!(err instanceof PortInUse) || performance.now() > deadline) throw err;
-          await Bun.sleep(200);
-        }
-      }
-    },
+    stop: (opts = {}) => proc.stop(opts.signal),
+    restart: (opts = {}) => proc.restart(opts.signal),
   };
   return server;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { xml, type Element } from "@xmpp/xml";
 import type { TestClient } from "./client.ts";
-import { NS_MUC_USER, stanzaError, statusCodes } from "./stanzas.ts";
+import { joinPresence, NS_MUC_USER, stanzaError, statusCodes } from "./stanzas.ts";
 
 /**
  * Small helpers for the join-gate and HTTP API end-to-end tests
@@ -86,6 +86,12 @@ export async function expectJoined(client: TestClient, occupantJid: string, time
   const self = await client.waitFor((s) => isSelfPresence(s, occupantJid), { timeout });
   await client.waitFor((s) => isSubject(s, occupantJid.split("/")[0]!), { timeout });
   return self;
+}
+
+/** Joins `occupantJid` and waits until the join is complete (self-presence, then subject). */
+export async function joinRoom(client: TestClient, occupantJid: string): Promise<void> {
+  await client.send(joinPresence(occupantJid));
+  await expectJoined(client, occupantJid);
 }
 
 /** Waits for the presence error a join gets, and returns its `{ type, condition, text }`. */
