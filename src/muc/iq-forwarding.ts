@@ -45,7 +45,7 @@ export function forwardResponse(ctx: MucContext, room: Room, inc: Incoming, out:
   const tag = id.slice(0, dot);
   const asker = room.occupants.get(inc.to.resource);
   if (!asker) return;
-  for (const session of asker.sessions.keys()) {
+  for (const session of asker.sessions) {
     if (ctx.secret.sessionTag(session) === tag) {
       out.push(element("iq", { type: stanza.attrs.type!, from: occupant.jid, to: session, id: id.slice(dot + 1) }, stanza.children));
       return;

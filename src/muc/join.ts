@@ -5,7 +5,7 @@ import { parseHistoryRequest } from "./history.ts";
 import { prepareNick } from "./nick.ts";
 import { NS } from "./namespaces.ts";
 import { Occupant, defaultRole } from "./occupant.ts";
-import { broadcastPresence, currentPresence, presenceTemplates } from "./presence.ts";
+import { broadcastPresence, currentPresence, presenceFor, presencePayload } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed, element } from "./stanza.ts";
@@ -76,7 +76,7 @@ export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
       affiliation,
       defaultRole(affiliation),
       from.full,
-      stanza,
+      presencePayload(stanza),
     );
   }
 
@@ -84,8 +84,7 @@ export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
   const seesJids = occupant.isModerator;
   for (const other of room.occupants.values()) {
     if (other === occupant) continue;
-    const t = currentPresence(other);
-    out.push(addressed(seesJids ? t.moderators : t.others, from.full));
+    out.push(addressed(currentPresence(other, seesJids ? "moderators" : "others"), from.full));
   }
 
   if (newcomer) {
@@ -95,8 +94,8 @@ export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
   } else {
     // Another session of a nick already present (multi-session): the room
     // shows nothing new to others; this session alone gets its self-presence.
-    room.addSession(occupant, from.full, stanza);
-    out.push(addressed(presenceTemplates(occupant, { selfStatuses }).self, from.full));
+    room.addSession(occupant, from.full, presencePayload(stanza));
+    out.push(addressed(presenceFor(occupant, { selfStatuses }, "self"), from.full));
   }
 
   // 3. History (§7.2.15), with the limits the join asked for.

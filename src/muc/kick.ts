@@ -42,10 +42,10 @@ export function kickOccupant(
     actor: options.actor,
     payload: [],
   });
-  for (const session of occupant.sessions.keys()) out.push(addressed(t.self, session));
+  for (const session of occupant.sessions) out.push(addressed(t.self, session));
   for (const recipient of room.occupants.values()) {
     const template = recipient.isModerator ? t.moderators : t.others;
-    for (const session of recipient.sessions.keys()) others.push(addressed(template, session));
+    for (const session of recipient.sessions) others.push(addressed(template, session));
   }
   ctx.destroyIfEmpty(room);
 }

@@ -1,9 +1,9 @@
 import type { Element, Node } from "@xmpp/xml";
 import type { MucContext } from "./context.ts";
 import type { Occupant } from "./occupant.ts";
-import { broadcastPresence, presenceTemplates, ROOM_OWNED } from "./presence.ts";
+import { broadcastPresence, presenceFor } from "./presence.ts";
 import type { Room } from "./room.ts";
-import { addressed, payloadWithout } from "./stanza.ts";
+import { addressed } from "./stanza.ts";
 
 /**
  * A session leaves its room: by its own unavailable presence (XEP-0045 §7.14),
@@ -24,7 +24,7 @@ export function leave(
 ): void {
   const change = { type: "unavailable" as const, statuses: options.statuses ?? [], payload: options.payload ?? [] };
   if (occupant.sessions.size > 1) {
-    out.push(addressed(presenceTemplates(occupant, { ...change, role: "none" }).self, session));
+    out.push(addressed(presenceFor(occupant, { ...change, role: "none" }, "self"), session));
     room.removeSession(occupant, session);
     return;
   }
@@ -34,7 +34,3 @@ export function leave(
   ctx.destroyIfEmpty(room);
 }
 
-/** What of a leave presence the room relays: its <status/> text and the like. */
-export function leavePayload(stanza: Element): Node[] {
-  return payloadWithout(stanza, ROOM_OWNED);
-}

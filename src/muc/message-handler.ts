@@ -131,7 +131,7 @@ function privateMessage(room: Room, inc: Incoming, out: Element[]): void {
   const payload: Node[] = payloadWithout(stanza, ROOM_OWNED);
   payload.push(element("x", { xmlns: NS.MUC_USER }), occupantIdElement(occupant));
   const message = element("message", attrs, payload);
-  for (const session of recipient.sessions.keys()) out.push(addressed(message, session));
+  for (const session of recipient.sessions) out.push(addressed(message, session));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Incoming } from "./context.ts";
 import { nickConflict } from "./join.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
-import { broadcastPresence } from "./presence.ts";
+import { broadcastPresence, presencePayload } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 
@@ -32,6 +32,6 @@ export function changeNick(room: Room, occupant: Occupant, inc: Incoming, out: E
   const { nick, changed } = checkNickChange(inc, occupant);
   broadcastPresence(room, occupant, { type: "unavailable", statuses: ["303"], newNick: nick }, out);
   room.renameOccupant(occupant, nick);
-  room.addSession(occupant, inc.from.full, inc.stanza);
+  room.addSession(occupant, inc.from.full, presencePayload(inc.stanza));
   broadcastPresence(room, occupant, { selfStatuses: changed ? ["210"] : [] }, out);
 }

@@ -1,4 +1,4 @@
-import type { Element } from "@xmpp/xml";
+import type { Node } from "@xmpp/xml";
 
 /** XEP-0045 §5.1 roles and §5.2 affiliations. */
 export type Role = "moderator" | "participant" | "visitor" | "none";
@@ -21,10 +21,14 @@ export function defaultRole(affiliation: Affiliation): Role {
  * keeps the last presence it sent; the occupant shows the latest of them.
  */
 export class Occupant {
-  /** Real full JID → the last presence that session sent (payload only matters). */
-  readonly sessions = new Map<string, Element>();
-  /** The presence the room shows for this occupant. */
-  presence: Element;
+  /** Real full JIDs of the sessions sitting in this nick, oldest first. */
+  readonly sessions = new Set<string>();
+  /**
+   * What the room shows of the occupant's presence: the children of the last
+   * presence any of its sessions sent (show, status, caps…), without the MUC
+   * elements. Only this is kept, not the stanza.
+   */
+  payload: Node[];
   /** `room@service/nick`, kept in step with `nick`. */
   jid: string;
 
@@ -38,10 +42,10 @@ export class Occupant {
     public affiliation: Affiliation,
     public role: Role,
     session: string,
-    presence: Element,
+    payload: Node[],
   ) {
-    this.sessions.set(session, presence);
-    this.presence = presence;
+    this.sessions.add(session);
+    this.payload = payload;
     this.jid = `${roomJid}/${nick}`;
   }
 
@@ -57,7 +61,7 @@ export class Occupant {
   /** The most recently joined session, for IQs that must go to one resource. */
   latestSession(): string {
     let last = "";
-    for (const s of this.sessions.keys()) last = s;
+    for (const s of this.sessions) last = s;
     return last;
   }
 }

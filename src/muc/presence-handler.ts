@@ -1,11 +1,11 @@
 import type { Element } from "@xmpp/xml";
 import type { Incoming, MucContext } from "./context.ts";
 import { join } from "./join.ts";
-import { leave, leavePayload } from "./leave.ts";
+import { leave } from "./leave.ts";
 import { prepareNick } from "./nick.ts";
 import { NS } from "./namespaces.ts";
 import { changeNick } from "./nick-change.ts";
-import { broadcastPresence } from "./presence.ts";
+import { broadcastPresence, presencePayload } from "./presence.ts";
 import { refuse } from "./stanza-error.ts";
 
 /** RFC 6121 subscription and probe types mean nothing to a room: ignored, as Prosody does. */
@@ -24,7 +24,7 @@ export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): 
     return;
   }
   if (type === "unavailable") {
-    if (room && occupant) leave(ctx, room, occupant, from.full, out, { payload: leavePayload(stanza) });
+    if (room && occupant) leave(ctx, room, occupant, from.full, out, { payload: presencePayload(stanza) });
     return;
   }
   if (type !== undefined) {
@@ -49,7 +49,7 @@ export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): 
       return;
     }
     // §7.7: a presence update, shown to everyone.
-    room.addSession(occupant, from.full, stanza);
+    room.addSession(occupant, from.full, presencePayload(stanza));
     broadcastPresence(room, occupant, {}, out);
     return;
   }

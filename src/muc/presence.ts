@@ -14,6 +14,11 @@ import { addressed, element, frozen, payloadWithout } from "./stanza.ts";
 /** Namespaces a client may not inject into what the room relays (XEP-0421 §4: strip occupant-id). */
 export const ROOM_OWNED = new Set<string>([NS.MUC, NS.MUC_USER, NS.OCCUPANT_ID]);
 
+/** What of a user's presence the room relays: its children without the MUC elements. */
+export function presencePayload(stanza: Element): Node[] {
+  return payloadWithout(stanza, ROOM_OWNED);
+}
+
 export interface PresenceChange {
   type?: "unavailable";
   /** Status codes for everyone (e.g. 303, 307, 333). */
@@ -85,6 +90,20 @@ function mucUser(occupant: Occupant, change: PresenceChange, jid: string | undef
   return element("x", { xmlns: NS.MUC_USER }, children);
 }
 
+/** Who a variant of an occupant's presence is for: semi-anonymous rooms show the real JID to moderators and to the occupant itself. */
+export type Audience = "others" | "moderators" | "self";
+
+/** One variant of an occupant's presence as a template (no `to`). */
+export function presenceFor(occupant: Occupant, change: PresenceChange, audience: Audience): Element {
+  const attrs: Record<string, string> = { from: occupant.jid };
+  if (change.type) attrs.type = change.type;
+  const statuses = change.statuses ?? [];
+  const codes = audience === "self" ? [...statuses, ...(change.selfStatuses ?? []), "110"] : statuses;
+  const jid = audience === "others" ? undefined : occupant.latestSession();
+  const payload = change.payload ?? occupant.payload;
+  return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), occupantIdElement(occupant)]);
+}
+
 /** The three variants of one occupant's presence: for others, for moderators, for itself. */
 export interface PresenceTemplates {
   others: Element;
@@ -93,76 +112,77 @@ export interface PresenceTemplates {
 }
 
 export function presenceTemplates(occupant: Occupant, change: PresenceChange = {}): PresenceTemplates {
-  const payload = change.payload ?? payloadWithout(occupant.presence, ROOM_OWNED);
-  const attrs: Record<string, string> = { from: occupant.jid };
-  if (change.type) attrs.type = change.type;
-  const statuses = change.statuses ?? [];
-  const realJid = occupant.latestSession();
-  const id = occupantIdElement(occupant);
-  const make = (jid: string | undefined, codes: readonly string[]) =>
-    element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), id]);
-  const others = make(undefined, statuses);
   return {
-    others,
-    moderators: make(realJid, statuses),
-    self: make(realJid, [...statuses, ...(change.selfStatuses ?? []), "110"]),
+    others: presenceFor(occupant, change, "others"),
+    moderators: presenceFor(occupant, change, "moderators"),
+    self: presenceFor(occupant, change, "self"),
   };
 }
 
 interface Cached {
-  readonly presence: Element;
+  readonly payload: Node[];
   readonly role: Occupant["role"];
   readonly affiliation: Occupant["affiliation"];
   readonly jid: string;
   readonly session: string;
-  readonly templates: PresenceTemplates;
+  others?: Element;
+  moderators?: Element;
 }
 
 const current = new WeakMap<Occupant, Cached>();
 
 /**
- * An occupant's presence as it stands, for everyone who joins after it: the
- * same templates serve every newcomer until something they show changes
- * (presence, role, affiliation, nick, the session the real JID names). Each
+ * An occupant's presence as it stands, for someone who joins after it: the
+ * same template serves every newcomer until something it shows changes
+ * (payload, role, affiliation, nick, the session the real JID names). Each
  * join into a room of k occupants sends k of these; building them anew each
- * time was a tenth of a join's cost (bench profile).
+ * time was a tenth of a join's cost (bench profile). Only the variants asked
+ * for are built: most rooms never need the moderators' one of most occupants.
  */
-export function currentPresence(occupant: Occupant): PresenceTemplates {
+export function currentPresence(occupant: Occupant, audience: "others" | "moderators"): Element {
   const session = occupant.latestSession();
-  const hit = current.get(occupant);
+  let hit = current.get(occupant);
   if (
-    hit !== undefined &&
-    hit.presence === occupant.presence &&
-    hit.role === occupant.role &&
-    hit.affiliation === occupant.affiliation &&
-    hit.jid === occupant.jid &&
-    hit.session === session
+    hit === undefined ||
+    hit.payload !== occupant.payload ||
+    hit.role !== occupant.role ||
+    hit.affiliation !== occupant.affiliation ||
+    hit.jid !== occupant.jid ||
+    hit.session !== session
   ) {
-    return hit.templates;
+    const { payload, role, affiliation, jid } = occupant;
+    hit = { payload, role, affiliation, jid, session };
+    current.set(occupant, hit);
   }
-  const templates = presenceTemplates(occupant);
-  const { presence, role, affiliation, jid } = occupant;
-  current.set(occupant, { presence, role, affiliation, jid, session, templates });
-  return templates;
+  return (hit[audience] ??= presenceFor(occupant, {}, audience));
 }
 
 /** Send one occupant's presence to every session in the room, itself included. */
 export function broadcastPresence(room: Room, occupant: Occupant, change: PresenceChange, out: Element[]): void {
-  const t = presenceTemplates(occupant, change);
+  // Variants are built on first need: a room of participants needs no moderators' copy.
+  let others: Element | undefined;
+  let moderators: Element | undefined;
+  let self: Element | undefined;
   for (const recipient of room.occupants.values()) {
-    const template = recipient === occupant ? t.self : recipient.isModerator ? t.moderators : t.others;
-    for (const session of recipient.sessions.keys()) out.push(addressed(template, session));
+    const template =
+      recipient === occupant
+        ? (self ??= presenceFor(occupant, change, "self"))
+        : recipient.isModerator
+          ? (moderators ??= presenceFor(occupant, change, "moderators"))
+          : (others ??= presenceFor(occupant, change, "others"));
+    for (const session of recipient.sessions) out.push(addressed(template, session));
   }
   // The occupant may already be out of the roster (leave, kick): still tell it.
   if (room.occupants.get(occupant.nick) !== occupant) {
-    for (const session of occupant.sessions.keys()) out.push(addressed(t.self, session));
+    self ??= presenceFor(occupant, change, "self");
+    for (const session of occupant.sessions) out.push(addressed(self, session));
   }
 }
 
 /** Send `template` to every session of every occupant. */
 export function broadcast(room: Room, template: Element, out: Element[]): void {
   for (const recipient of room.occupants.values()) {
-    for (const session of recipient.sessions.keys()) out.push(addressed(template, session));
+    for (const session of recipient.sessions) out.push(addressed(template, session));
   }
 }
 

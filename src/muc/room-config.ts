@@ -68,7 +68,7 @@ function destroyRoom(ctx: MucContext, room: Room, destroy: Element, out: Element
   // Each occupant hears only of itself: the room no longer has anyone to tell.
   for (const occupant of occupants) {
     const self = presenceTemplates(occupant, { type: "unavailable", payload: [], destroy: destroyEl }).self;
-    for (const session of occupant.sessions.keys()) out.push(addressed(self, session));
+    for (const session of occupant.sessions) out.push(addressed(self, session));
   }
   ctx.destroyIfEmpty(room);
 }

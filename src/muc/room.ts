@@ -1,4 +1,4 @@
-import type { Element } from "@xmpp/xml";
+import type { Element, Node } from "@xmpp/xml";
 import { History } from "./history.ts";
 import type { Affiliation, Occupant } from "./occupant.ts";
 
@@ -54,19 +54,19 @@ export class Room {
 
   addOccupant(occupant: Occupant): void {
     this.occupants.set(occupant.nick, occupant);
-    for (const session of occupant.sessions.keys()) this.sessions.set(session, occupant);
+    for (const session of occupant.sessions) this.sessions.set(session, occupant);
   }
 
   removeOccupant(occupant: Occupant): void {
     if (this.occupants.get(occupant.nick) === occupant) this.occupants.delete(occupant.nick);
-    for (const session of occupant.sessions.keys()) {
+    for (const session of occupant.sessions) {
       if (this.sessions.get(session) === occupant) this.sessions.delete(session);
     }
   }
 
-  addSession(occupant: Occupant, session: string, presence: Element): void {
-    occupant.sessions.set(session, presence);
-    occupant.presence = presence;
+  addSession(occupant: Occupant, session: string, payload: Node[]): void {
+    occupant.sessions.add(session);
+    occupant.payload = payload;
     this.sessions.set(session, occupant);
   }
 
