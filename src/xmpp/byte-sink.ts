@@ -12,11 +12,14 @@
  */
 export class ByteSink {
   #block: Buffer;
+  /** `#block.byteLength`, kept in a field: the getter is a native call on every write. */
+  #capacity: number;
   /** Where the bytes not yet taken start. */
   #start = 0;
   #end = 0;
   constructor(readonly blockSize = 256 * 1024) {
     this.#block = Buffer.allocUnsafe(blockSize);
+    this.#capacity = blockSize;
   }
 
   /** Bytes written since the last `take()`. */
@@ -39,12 +42,14 @@ export class ByteSink {
   }
 
   #reserve(extra: number): void {
-    if (this.#end + extra <= this.#block.byteLength) return;
+    if (this.#end + extra <= this.#capacity) return;
     // Move what is not taken yet to a new block big enough for it and more.
     const pending = this.#block.subarray(this.#start, this.#end);
-    const block = Buffer.allocUnsafe(Math.max(this.blockSize, (pending.byteLength + extra) * 2));
+    const capacity = Math.max(this.blockSize, (pending.byteLength + extra) * 2);
+    const block = Buffer.allocUnsafe(capacity);
     block.set(pending);
     this.#block = block;
+    this.#capacity = capacity;
     this.#start = 0;
     this.#end = pending.byteLength;
   }
