@@ -28,7 +28,7 @@ import { AnswerCounter } from "./support/answer-counter.ts";
 import { freePort, startAuthServer, type AuthServer } from "./support/auth-server.ts";
 import { benchConfig, DOMAIN, SECRET } from "./support/config.ts";
 import { assert, median, progress, quantile, runStandalone, type BenchResult, type Row } from "./support/report.ts";
-import { startXmppServer, type ComponentLink, type XmppServer } from "./support/xmpp-server.ts";
+import { startAcceptServer, type AcceptServer, type AcceptSession } from "../test/support/accept-server.ts";
 
 const USERS = 10_000;
 const ROOMS = 1_000;
@@ -46,8 +46,8 @@ interface PhaseResult {
 
 /** One component under test, seen from the server side. */
 class Driver {
-  readonly server: XmppServer;
-  #link: ComponentLink | undefined;
+  readonly server: AcceptServer;
+  #link: AcceptSession | undefined;
   #phase: {
     unavailable: boolean;
     sent: Float64Array;
@@ -67,11 +67,11 @@ class Driver {
       () => this.#onChunk(),
       (stanza) => this.#phase?.fail(new Error(`${name}: unexpected answer ${stanza}`)),
     );
-    this.server = startXmppServer({ secret: SECRET, onData: (chunk) => this.#counter.feed(chunk) });
+    this.server = startAcceptServer({ secret: SECRET, decode: "latin1", onData: (chunk) => this.#counter.feed(chunk) });
   }
 
   async connected(): Promise<void> {
-    this.#link = await this.server.link;
+    this.#link = await this.server.waitForSession(1, 10_000);
   }
 
   /**
@@ -113,7 +113,7 @@ class Driver {
     });
   }
 
-  #sendMore(link: ComponentLink): void {
+  #sendMore(link: AcceptSession): void {
     const p = this.#phase!;
     const n = Math.min(USERS - p.next, p.window - (p.next - p.answered));
     if (n <= 0) return;
