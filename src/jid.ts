@@ -77,9 +77,3 @@ export function parseJid(input: string): Jid | undefined {
 export function bareJid(input: string): string | undefined {
   return parseJid(input)?.bare;
 }
-
-/** Build a JID from parts that are already normalised. */
-export function makeJid(local: string, domain: string, resource = ""): Jid {
-  const bare = local ? `${local}@${domain}` : domain;
-  return { local, domain, resource, bare, full: resource ? `${bare}/${resource}` : bare };
-}

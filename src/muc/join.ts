@@ -30,7 +30,7 @@ export function nickConflict(room: Room | undefined, nick: string, bare: string)
 }
 
 /** Validate a join; throws the StanzaError the user should get. */
-export function checkJoin(inc: Incoming): { nick: string; changed: boolean } {
+function checkJoin(inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
   const conflict = nickConflict(inc.room, prepared.nick, inc.from.bare);

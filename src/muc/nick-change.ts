@@ -8,7 +8,7 @@ import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 
 /** Validate a nick change; throws the StanzaError the user should get. */
-export function checkNickChange(inc: Incoming, occupant: Occupant): { nick: string; changed: boolean } {
+function checkNickChange(inc: Incoming, occupant: Occupant): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
   const conflict = nickConflict(inc.room, prepared.nick, inc.from.bare);
