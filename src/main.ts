@@ -32,13 +32,16 @@ function main(): void {
     return;
   }
 
-  let config;
-  let authorizer;
   const metrics = new Metrics();
+  let config;
+  let logger;
+  let authorizer;
   try {
     config = loadConfigFile(cli.config, process.env);
+    // --check-config only validates: nothing is logged, nothing starts.
+    logger = cli.checkConfig ? silentLogger : createLogger(config.log_level);
     // Building the gate validates what only it understands (e.g. the auth URL's query).
-    authorizer = createGate(config, { logger: silentLogger, metrics });
+    authorizer = createGate(config, { logger, metrics });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`mucgate: invalid configuration${cli.config ? ` in ${cli.config}` : ""}:`);
@@ -50,8 +53,6 @@ function main(): void {
     return;
   }
 
-  const logger = createLogger(config.log_level);
-  authorizer = createGate(config, { logger, metrics });
   const mucgate = startMucgate(config, { logger, authorizer, metrics });
 
   const shutdown = (signal: string) => {
