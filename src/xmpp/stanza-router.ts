@@ -78,7 +78,7 @@ export class StanzaRouter {
     this.#closed = true;
     for (const [key, hold] of [...this.#holds]) {
       this.#holds.delete(key);
-      this.#send([errorReply(hold.stanza, refuse.serviceUnavailable("The service is shutting down"), hold.stanza.attrs.to!)]);
+      this.#send([shuttingDown(hold.stanza)]);
       this.#drain(key, hold.queue);
     }
   }
@@ -98,7 +98,7 @@ export class StanzaRouter {
     const { service, authorizer } = this.#o;
     const request = key === undefined ? undefined : service.entryRequest(stanza);
     if (request && this.#closed) {
-      this.#send([errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!)]);
+      this.#send([shuttingDown(stanza)]);
       return;
     }
     if (!request || !authorizer || !this.#gated(request, authorizer)) {
@@ -161,7 +161,7 @@ export class StanzaRouter {
     if (decision.allowed && this.#closed) {
       // Decided after close(): the service has shut down (every occupant got
       // 332), so admitting the user now would leave it in a room nobody serves.
-      out.push(errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!));
+      out.push(shuttingDown(stanza));
     } else if (decision.allowed) {
       this.#o.service.handle(stanza, out);
     } else {
@@ -198,6 +198,11 @@ export class StanzaRouter {
   #send(out: Element[]): void {
     if (out.length > 0) this.#o.send(out);
   }
+}
+
+/** The refusal of an entry once shutdown has begun. */
+function shuttingDown(stanza: Element): Element {
+  return errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!);
 }
 
 function isUnavailable(stanza: Element): boolean {
