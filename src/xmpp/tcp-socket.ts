@@ -15,18 +15,31 @@ import type { Socket } from "bun";
  *   (`data.toString("utf8")`), which garbles a multi-byte character split
  *   across two TCP reads. This socket hands it strings from one streaming
  *   decoder, so characters arrive whole.
+ * - Safety. A server that stops reading would make the queue grow until the
+ *   process runs out of memory; past `maxQueuedBytes` the socket gives up
+ *   with an error instead, and the component reconnects (rooms are kept).
  */
 export class BunTcpSocket extends EventEmitter {
+  /** Bytes waiting for the kernel before the connection is given up: 64 MiB, seconds of a busy service's output. */
+  static maxQueuedBytes = 64 * 1024 * 1024;
+
   #socket: Socket<undefined> | undefined;
   readonly #decoder = new TextDecoder("utf-8");
   readonly #encoder = new TextEncoder();
   /** Bytes the kernel has not taken yet, oldest first; the head may be partly written. */
   readonly #queue: Uint8Array[] = [];
+  /** Their total. */
+  #queued = 0;
   #closed = false;
   /** `end()` was called while bytes were still queued: close once they are written. */
   #ending = false;
   /** node's `socket.secure`: plain TCP. */
   readonly secure = false;
+
+  /** Bytes waiting for the kernel. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
 
   connect(options: { host?: string; port?: number | null }): this {
     Bun.connect({
@@ -67,7 +80,13 @@ export class BunTcpSocket extends EventEmitter {
     const bytes = typeof data === "string" ? this.#encoder.encode(data) : data;
     if (bytes.byteLength > 0) {
       this.#queue.push(bytes);
+      this.#queued += bytes.byteLength;
       if (this.#queue.length === 1) this.#flush();
+      if (this.#queued > BunTcpSocket.maxQueuedBytes) {
+        this.#fail(new Error(`the XMPP server is not reading: ${this.#queued} bytes queued`));
+        this.#socket?.terminate();
+        return false;
+      }
     }
     if (callback) queueMicrotask(() => callback());
     return this.#queue.length === 0;
@@ -82,6 +101,7 @@ export class BunTcpSocket extends EventEmitter {
 
   destroy(): this {
     this.#queue.length = 0;
+    this.#queued = 0;
     this.#socket?.terminate();
     this.#onClose(false);
     return this;
@@ -94,6 +114,7 @@ export class BunTcpSocket extends EventEmitter {
       const head = this.#queue[0]!;
       const written = socket.write(head);
       if (written < 0) return; // closed; `close` follows
+      this.#queued -= written;
       if (written < head.byteLength) {
         this.#queue[0] = head.subarray(written);
         return; // the kernel is full: `drain` calls back
@@ -107,6 +128,7 @@ export class BunTcpSocket extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.length = 0;
+    this.#queued = 0;
     this.emit("close", hadError);
   }
 }
