@@ -1,9 +1,8 @@
 import type { Element } from "@xmpp/xml";
 import type { MucContext } from "./context.ts";
 import type { Occupant } from "./occupant.ts";
-import { presenceTemplates } from "./presence.ts";
+import { broadcastPresence } from "./presence.ts";
 import type { Room } from "./room.ts";
-import { addressed } from "./stanza.ts";
 
 export interface KickOptions {
   reason?: string | undefined;
@@ -35,17 +34,7 @@ export function kickOccupant(
 ): void {
   occupant.role = "none";
   room.removeOccupant(occupant);
-  const t = presenceTemplates(occupant, {
-    type: "unavailable",
-    statuses: [options.status ?? "307"],
-    reason: options.reason,
-    actor: options.actor,
-    payload: [],
-  });
-  for (const session of occupant.sessions) out.push(addressed(t.self, session));
-  for (const recipient of room.occupants.values()) {
-    const template = recipient.isModerator ? t.moderators : t.others;
-    for (const session of recipient.sessions) others.push(addressed(template, session));
-  }
+  const change = { type: "unavailable" as const, statuses: [options.status ?? "307"], reason: options.reason, actor: options.actor, payload: [] };
+  broadcastPresence(room, occupant, change, out, others);
   ctx.destroyIfEmpty(room);
 }

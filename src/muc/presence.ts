@@ -104,21 +104,6 @@ export function presenceFor(occupant: Occupant, change: PresenceChange, audience
   return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), occupantIdElement(occupant)]);
 }
 
-/** The three variants of one occupant's presence: for others, for moderators, for itself. */
-export interface PresenceTemplates {
-  others: Element;
-  moderators: Element;
-  self: Element;
-}
-
-export function presenceTemplates(occupant: Occupant, change: PresenceChange = {}): PresenceTemplates {
-  return {
-    others: presenceFor(occupant, change, "others"),
-    moderators: presenceFor(occupant, change, "moderators"),
-    self: presenceFor(occupant, change, "self"),
-  };
-}
-
 interface Cached {
   readonly payload: Node[];
   readonly role: Occupant["role"];
@@ -157,12 +142,21 @@ export function currentPresence(occupant: Occupant, audience: "others" | "modera
   return (hit[audience] ??= presenceFor(occupant, {}, audience));
 }
 
-/** Send one occupant's presence to every session in the room, itself included. */
-export function broadcastPresence(room: Room, occupant: Occupant, change: PresenceChange, out: Element[]): void {
+/**
+ * Send one occupant's presence to every session in the room, itself
+ * included. An occupant already out of the roster (leave, kick, §8.2) hears
+ * of it first, in `out`; the room's copies go to `roster` — `out` unless the
+ * caller must put something between them (a kick's IQ result).
+ */
+export function broadcastPresence(room: Room, occupant: Occupant, change: PresenceChange, out: Element[], roster: Element[] = out): void {
   // Variants are built on first need: a room of participants needs no moderators' copy.
   let others: Element | undefined;
   let moderators: Element | undefined;
   let self: Element | undefined;
+  if (room.occupants.get(occupant.nick) !== occupant) {
+    self = presenceFor(occupant, change, "self");
+    for (const session of occupant.sessions) out.push(addressed(self, session));
+  }
   for (const recipient of room.occupants.values()) {
     const template =
       recipient === occupant
@@ -170,12 +164,7 @@ export function broadcastPresence(room: Room, occupant: Occupant, change: Presen
         : recipient.isModerator
           ? (moderators ??= presenceFor(occupant, change, "moderators"))
           : (others ??= presenceFor(occupant, change, "others"));
-    for (const session of recipient.sessions) out.push(addressed(template, session));
-  }
-  // The occupant may already be out of the roster (leave, kick): still tell it.
-  if (room.occupants.get(occupant.nick) !== occupant) {
-    self ??= presenceFor(occupant, change, "self");
-    for (const session of occupant.sessions) out.push(addressed(self, session));
+    for (const session of recipient.sessions) roster.push(addressed(template, session));
   }
 }
 

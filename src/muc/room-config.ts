@@ -3,7 +3,7 @@ import type { MucContext } from "./context.ts";
 import { booleanValue, firstValue, formElement, readForm } from "./data-form.ts";
 import { NS } from "./namespaces.ts";
 import type { Occupant } from "./occupant.ts";
-import { presenceTemplates } from "./presence.ts";
+import { presenceFor } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed, element } from "./stanza.ts";
@@ -67,7 +67,7 @@ function destroyRoom(ctx: MucContext, room: Room, destroy: Element, out: Element
   }
   // Each occupant hears only of itself: the room no longer has anyone to tell.
   for (const occupant of occupants) {
-    const self = presenceTemplates(occupant, { type: "unavailable", payload: [], destroy: destroyEl }).self;
+    const self = presenceFor(occupant, { type: "unavailable", payload: [], destroy: destroyEl }, "self");
     for (const session of occupant.sessions) out.push(addressed(self, session));
   }
   ctx.destroyIfEmpty(room);
