@@ -16,7 +16,8 @@ import { measure } from "mitata";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { MucService } from "../src/muc/service.ts";
-import { ByteSink, serializeInto } from "../src/xmpp/serialize.ts";
+import { ByteSink } from "../src/xmpp/byte-sink.ts";
+import { serializeInto } from "../src/xmpp/serialize.ts";
 import { DOMAIN } from "./support/config.ts";
 import { assert, median, progress, runStandalone, type BenchResult } from "./support/report.ts";
 

@@ -8,7 +8,7 @@ import { Occupant, defaultRole } from "./occupant.ts";
 import { broadcastPresence, currentPresence, presenceFor, presencePayload } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
-import { addressed, element } from "./stanza.ts";
+import { addressed } from "./stanza.ts";
 
 /**
  * Entering a room, XEP-0045 §7.2. The order of what the new occupant receives
@@ -103,10 +103,6 @@ export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
   for (const entry of room.history.select(request, ctx.now())) out.push(addressed(entry.message, from.full));
 
   // 4. Subject (§7.2.16), always last.
-  out.push(addressed(room.subject ?? emptySubject(room), from.full));
+  out.push(addressed(room.subject ?? room.noSubject, from.full));
   ctx.metrics?.joins.allowed.inc();
-}
-
-function emptySubject(room: Room): Element {
-  return element("message", { type: "groupchat", from: room.jid }, [element("subject", {})]);
 }

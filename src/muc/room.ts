@@ -1,5 +1,6 @@
 import type { Element, Node } from "@xmpp/xml";
 import { History } from "./history.ts";
+import { element } from "./stanza.ts";
 import type { Affiliation, Occupant } from "./occupant.ts";
 
 /** The room settings an owner can change (XEP-0045 §10.2, the subset mucgate implements). */
@@ -29,6 +30,8 @@ export class Room {
   readonly registrations = new Map<string, string>();
   /** The subject message as broadcast, without `to`; undefined until someone sets one (§8.1). */
   subject: Element | undefined;
+  /** What a newcomer gets while no subject is set: an empty `<subject/>` from the room (§7.2.16). */
+  readonly noSubject: Element;
   readonly history: History;
   readonly config: RoomConfig;
 
@@ -38,6 +41,7 @@ export class Room {
     readonly node: string,
     historySize: number,
   ) {
+    this.noSubject = element("message", { type: "groupchat", from: jid }, [element("subject", {})]);
     this.history = new History(historySize);
     this.config = { name: "", description: "", public: true, changeSubject: false };
   }

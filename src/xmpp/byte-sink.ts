@@ -17,6 +17,7 @@ export class ByteSink {
   /** Where the bytes not yet taken start. */
   #start = 0;
   #end = 0;
+
   constructor(readonly blockSize = 256 * 1024) {
     this.#block = Buffer.allocUnsafe(blockSize);
     this.#capacity = blockSize;

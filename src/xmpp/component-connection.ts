@@ -2,7 +2,8 @@ import { Component } from "@xmpp/component-core";
 import type { Element } from "@xmpp/xml";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
-import { ByteSink, serializeInto } from "./serialize.ts";
+import { ByteSink } from "./byte-sink.ts";
+import { serializeInto } from "./serialize.ts";
 import { BunTcpSocket } from "./tcp-socket.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
@@ -65,7 +66,7 @@ export class ComponentConnection {
    * Queue stanzas for the stream. Everything sent during one turn of the
    * event loop (typically: every answer to one TCP read from the server)
    * leaves in a single socket write at the end of the turn, serialised by
-   * `serialize()`; a write and a promise per stanza was a quarter of a
+   * `serializeInto()`; a write and a promise per stanza was a quarter of a
    * join's cost. Dropped, with a debug line, while offline.
    */
   send(stanzas: Element[]): void {

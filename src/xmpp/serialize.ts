@@ -1,6 +1,6 @@
 import type { Element, Node } from "@xmpp/xml";
 import { isAddressed, isFrozen } from "../muc/stanza.ts";
-import { ByteSink } from "./byte-sink.ts";
+import type { ByteSink } from "./byte-sink.ts";
 
 /**
  * Stanzas to XML, for the component stream. ltx's `toString()` was the
@@ -9,9 +9,9 @@ import { ByteSink } from "./byte-sink.ts";
  * - skips escaping for values that need none (almost all of them);
  * - writes a broadcast — one template copied per recipient by `addressed()`
  *   (src/muc/stanza.ts), sharing the template's `children` — as the
- *   template's start tag and children, encoded to UTF-8 once and remembered,
- *   plus the copy's own `to`. Templates are never changed once built (the
- *   MUC core builds new elements instead), which is what makes the memo safe.
+ *   template's start tag and the rest, serialised once and remembered, plus
+ *   the copy's own `to`. Templates are never changed once built (the MUC
+ *   core builds new elements instead), which is what makes the memo safe.
  */
 
 const ATTR_SPECIAL = /[&<>"']/;
@@ -59,21 +59,21 @@ function frozenXmlOf(el: Element): string {
   return xml;
 }
 
+/** What follows the start tag's attributes: `>children</name>`, or `/>`. */
+function rest(el: Element): string {
+  return el.children.length === 0 ? "/>" : ">" + childrenXml(el.children) + "</" + el.name + ">";
+}
+
 /** XML text of one element (tests, logs, history sizes). */
 export function serialize(el: Element): string {
   const open = isAddressed(el) ? openTag(el.template, true) + " to='" + escapeAttr(el.to) + "'" : openTag(el, false);
-  if (el.children.length === 0) return open + "/>";
-  return open + ">" + childrenXml(el.children) + "</" + el.name + ">";
+  return open + rest(el);
 }
 
 /** A template's start tag, without `to` and without the `>`. */
 const openTags = new WeakMap<Element, string>();
-/** `>children</name>` or `/>` of a template, by its children array. */
+/** A template's `rest()`, by its children array. */
 const rests = new WeakMap<Node[], string>();
-
-function rest(el: Element): string {
-  return el.children.length === 0 ? "/>" : ">" + childrenXml(el.children) + "</" + el.name + ">";
-}
 
 /** Append one stanza to `sink`; the shared parts of addressed copies are serialised once. */
 export function serializeInto(el: Element, sink: ByteSink): void {
@@ -97,4 +97,3 @@ export function serializeInto(el: Element, sink: ByteSink): void {
   sink.text(tail);
 }
 
-export { ByteSink };

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { xml, type Element } from "@xmpp/xml";
 import parse from "ltx/lib/parse.js";
 import { addressed } from "../../src/muc/stanza.ts";
-import { ByteSink, serialize, serializeInto } from "../../src/xmpp/serialize.ts";
+import { ByteSink } from "../../src/xmpp/byte-sink.ts";
+import { serialize, serializeInto } from "../../src/xmpp/serialize.ts";
 
 /** Structural equality of two parsed trees (attribute order and quoting do not matter). */
 function same(a: Element, b: Element): boolean {
