@@ -1,8 +1,7 @@
 import type { Element } from "@xmpp/xml";
-import type { JoinAuthorizer } from "./auth/types.ts";
+import type { Gate } from "./auth/gate.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
-import { isDecisionForgetter } from "./http/forget-route.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { MucService } from "./muc/service.ts";
@@ -11,8 +10,8 @@ import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
 export interface MucgateDeps {
   logger: Logger;
-  /** The join gate, built from the config by the caller; undefined = admit everyone. */
-  authorizer: JoinAuthorizer | undefined;
+  /** The join gate, built from the config by the caller (`createGate`). */
+  authorizer: Gate;
   metrics?: Metrics;
 }
 
@@ -68,8 +67,7 @@ export function startMucgate(config: Config, deps: MucgateDeps): Mucgate {
     service,
     send: (stanzas) => connection.send(stanzas),
     kickAuthorization: config.http_muc_kick_authorization_header,
-    // The gate's decision cache, when the gate has one to forget from.
-    decisions: isDecisionForgetter(deps.authorizer) ? deps.authorizer : undefined,
+    decisions: deps.authorizer,
     logger,
   });
   const server = Bun.serve({ hostname: config.http_interface, port: config.http_port, fetch: app.fetch });

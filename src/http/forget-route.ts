@@ -24,10 +24,6 @@ export interface DecisionForgetter {
   forget(scope: ForgetScope): number;
 }
 
-export function isDecisionForgetter(value: unknown): value is DecisionForgetter {
-  return typeof value === "object" && value !== null && typeof (value as { forget?: unknown }).forget === "function";
-}
-
 export interface ForgetDeps {
   /** The join gate; absent when none is configured (nothing is cached, 0 forgotten). */
   decisions?: DecisionForgetter | undefined;
