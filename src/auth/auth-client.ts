@@ -2,6 +2,7 @@ import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { DecisionOutcome, Metrics } from "../metrics.ts";
+import { readCapped } from "../read-capped.ts";
 import type { AuthAnswer, AuthQuestion } from "./types.ts";
 
 /** The part of `fetch` the client uses; injectable so tests and benches can swap transport. */
@@ -51,7 +52,7 @@ function seconds(s: number): string {
   return `${s}s`;
 }
 
-/** Thrown inside `readCapped` only; turned into a failure answer before `ask` returns. */
+/** Thrown inside `#readBody` only; turned into a failure answer before `ask` returns. */
 class BodyTooLarge extends Error {}
 
 /**
@@ -173,7 +174,7 @@ export class AuthClient implements AuthAsker {
 
     let text: string;
     try {
-      text = await this.#readCapped(res);
+      text = await this.#readBody(res);
     } catch (err) {
       const status = ok ? "" : `HTTP ${res.status}, `;
       if (err instanceof BodyTooLarge) return failure(`${status}body over ${this.#maxBody} bytes`);
@@ -204,7 +205,7 @@ export class AuthClient implements AuthAsker {
   }
 
   /** The body as UTF-8 text, reading at most `maxBodyBytes` (then cancelling the stream). */
-  async #readCapped(res: Response): Promise<string> {
+  async #readBody(res: Response): Promise<string> {
     const length = res.headers.get("content-length");
     const declared = length === null ? NaN : Number(length);
     if (Number.isFinite(declared) && declared > this.#maxBody) {
@@ -214,22 +215,9 @@ export class AuthClient implements AuthAsker {
     // A declared, acceptable length (the usual small JSON answer): one native
     // read; Bun stops at Content-Length. Otherwise stream it under the cap.
     if (Number.isFinite(declared)) return await res.text();
-    const stream = res.body;
-    if (!stream) return "";
-    const reader = stream.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > this.#maxBody) {
-        await reader.cancel().catch(() => {});
-        throw new BodyTooLarge();
-      }
-      chunks.push(value);
-    }
-    return UTF8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    const bytes = await readCapped(res.body, this.#maxBody);
+    if (bytes === undefined) throw new BodyTooLarge();
+    return UTF8.decode(bytes);
   }
 
   /** A failure reason for a thrown transport error; names no URL query nor header. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { HttpError } from "../errors.ts";
+import { readCapped } from "../read-capped.ts";
 
 /**
  * The JSON body of a kick or forget request: `Content-Type: application/json`
@@ -32,35 +33,16 @@ function checkContentType(header: string | null): void {
  * the limit is refused before reading, and the bytes actually read are
  * counted too (a chunked body has no Content-Length; a declared one may lie).
  */
-export async function readLimited(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+async function readLimited(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw new HttpError(413, TOO_LARGE);
-  const stream = request.body;
-  if (stream === null) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let bytes: Uint8Array | undefined;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!(value instanceof Uint8Array)) throw new HttpError(400, "Could not read the request body");
-      size += value.byteLength;
-      if (size > limit) throw new HttpError(413, TOO_LARGE);
-      chunks.push(value);
-    }
-  } catch (err) {
-    reader.cancel().catch(() => {}); // stop reading what we will not use
-    if (err instanceof HttpError) throw err;
+    bytes = await readCapped(request.body, limit);
+  } catch {
     throw new HttpError(400, "Could not read the request body");
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  if (bytes === undefined) throw new HttpError(413, TOO_LARGE);
   return bytes;
 }
 
