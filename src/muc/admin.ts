@@ -19,7 +19,7 @@ export function handleAdmin(
   out: Element[],
   after: Element[],
 ): void {
-  if (!actor) throw refuse.notAcceptable("You are not currently connected to this chat");
+  if (!actor) throw refuse.notInRoom();
   if (iq.attrs.type !== "set") throw refuse.featureNotImplemented("Only kicking is supported");
   const items = query.getChildren("item");
   if (items.length === 0) throw refuse.badRequest("Expected an <item/>");

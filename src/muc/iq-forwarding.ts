@@ -15,13 +15,11 @@ import { element, soleChild } from "./stanza.ts";
  * room itself (muc#self-ping-optimization).
  */
 
-const NOT_IN_ROOM = "You are not currently connected to this chat";
-
 export function forwardRequest(ctx: MucContext, room: Room, inc: Incoming, out: Element[]): Element | undefined {
   const { stanza, occupant } = inc;
   const payload = soleChild(stanza);
   // XEP-0410 §3.2: "not-acceptable" tells a client it is no longer joined.
-  if (!occupant) throw refuse.notAcceptable(NOT_IN_ROOM);
+  if (!occupant) throw refuse.notInRoom();
   if (inc.to.resource === occupant.nick && payload?.is("ping", NS.PING) && stanza.attrs.type === "get") {
     return undefined; // an empty result: you are still joined
   }

@@ -35,8 +35,6 @@ function isSessionGone(stanza: Element): boolean {
   return true;
 }
 
-const NOT_IN_ROOM = "You are not currently connected to this chat";
-
 /** Messages addressed to a room (`room@service`) or to an occupant (`room@service/nick`). */
 export function handleMessage(ctx: MucContext, inc: Incoming, out: Element[]): void {
   const { stanza, room, occupant } = inc;
@@ -52,7 +50,7 @@ export function handleMessage(ctx: MucContext, inc: Incoming, out: Element[]): v
     return;
   }
   if (type === "groupchat") {
-    if (!occupant) throw refuse.notAcceptable(NOT_IN_ROOM);
+    if (!occupant) throw refuse.notInRoom();
     groupchat(ctx, room, occupant, stanza, out);
     return;
   }
@@ -122,7 +120,7 @@ function changeSubject(room: Room, occupant: Occupant, stanza: Element, out: Ele
  */
 function privateMessage(room: Room, inc: Incoming, out: Element[]): void {
   const { stanza, occupant } = inc;
-  if (!occupant) throw refuse.notAcceptable(NOT_IN_ROOM);
+  if (!occupant) throw refuse.notInRoom();
   if (stanza.attrs.type === "groupchat") throw refuse.badRequest("Private messages may not be of type groupchat");
   const recipient = room.occupants.get(inc.to.resource);
   if (!recipient) throw refuse.itemNotFound("Recipient not in room");
@@ -139,7 +137,7 @@ function privateMessage(room: Room, inc: Incoming, out: Element[]): void {
  * JID (the invitee must learn who invites). Only occupants may invite.
  */
 function mediatedInvitation(room: Room, inc: Incoming, invite: Element, out: Element[]): void {
-  if (!inc.occupant) throw refuse.notAcceptable(NOT_IN_ROOM);
+  if (!inc.occupant) throw refuse.notInRoom();
   const to = parseJid(invite.attrs.to ?? "");
   if (!to) throw refuse.jidMalformed("An invitation needs a valid 'to'");
   const children: Node[] = [];

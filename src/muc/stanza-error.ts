@@ -32,6 +32,8 @@ export const refuse = {
   jidMalformed: (text?: string) => new StanzaError("modify", "jid-malformed", text),
   conflict: (text?: string) => new StanzaError("cancel", "conflict", text),
   notAcceptable: (text?: string) => new StanzaError("cancel", "not-acceptable", text),
+  /** A non-occupant asked for something only occupants may do (XEP-0045 §7.4, XEP-0410 §3.2). */
+  notInRoom: () => new StanzaError("cancel", "not-acceptable", "You are not currently connected to this chat"),
   notAllowed: (text?: string) => new StanzaError("cancel", "not-allowed", text),
   notAuthorized: (text?: string) => new StanzaError("auth", "not-authorized", text),
   forbidden: (text?: string) => new StanzaError("auth", "forbidden", text),
