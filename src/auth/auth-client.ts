@@ -1,9 +1,9 @@
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import type { DecisionOutcome, Metrics } from "../metrics.ts";
+import type { Metrics } from "../metrics.ts";
 import { readCapped } from "../read-capped.ts";
-import type { AuthAnswer, AuthQuestion } from "./types.ts";
+import { outcomeOf, type AuthAnswer, type AuthQuestion } from "./types.ts";
 
 /** The part of `fetch` the client uses; injectable so tests and benches can swap transport. */
 export type FetchLike = (input: string, init: RequestInit & { tls?: { rejectUnauthorized?: boolean } }) => Promise<Response>;
@@ -151,8 +151,7 @@ export class AuthClient implements AuthAsker {
     const m = this.#metrics;
     if (m) {
       m.authLatency.observe((performance.now() - started) / 1000);
-      const outcome: DecisionOutcome = answer.allowed ? "allow" : answer.failure ? "failure" : "deny";
-      m.authRequests[outcome].inc();
+      m.authRequests[outcomeOf(answer)].inc();
     }
     return answer;
   }

@@ -3,10 +3,10 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import { Metrics, type DecisionOutcome, type DecisionSource } from "../metrics.ts";
+import { Metrics, type DecisionSource } from "../metrics.ts";
 import type { AuthAsker } from "./auth-client.ts";
 import type { Policy } from "./policy.ts";
-import type { AuthAnswer, AuthQuestion, Decision, JoinAuthorizer } from "./types.ts";
+import { outcomeOf, type AuthAnswer, type AuthQuestion, type Decision, type JoinAuthorizer } from "./types.ts";
 
 export interface GateOptions {
   /** Asks the authorization service one question (normally an `AuthClient`). */
@@ -60,10 +60,6 @@ class Uncached {
 /** The leader's question, also the identity of one request in `#inFlight`. */
 class Pending {
   constructor(readonly question: AuthQuestion) {}
-}
-
-function outcomeOf(a: AuthAnswer): DecisionOutcome {
-  return a.allowed ? "allow" : a.failure ? "failure" : "deny";
 }
 
 function failureAnswer(reason: string): AuthAnswer {

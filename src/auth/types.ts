@@ -1,4 +1,4 @@
-import type { DecisionSource } from "../metrics.ts";
+import type { DecisionOutcome, DecisionSource } from "../metrics.ts";
 
 /**
  * One question to the authorization service. All three parts are normalised
@@ -21,6 +21,11 @@ export type AuthAnswer =
   | { readonly allowed: false; readonly failure: false; readonly reason: string }
   /** No usable answer (timeout, refused, non-2xx, bad JSON, non-boolean). Never cached. */
   | { readonly allowed: false; readonly failure: true; readonly reason: string };
+
+/** How an answer is counted in the metrics. */
+export function outcomeOf(answer: AuthAnswer): DecisionOutcome {
+  return answer.allowed ? "allow" : answer.failure ? "failure" : "deny";
+}
 
 /** A decision handed to the join path. */
 export interface Decision {
