@@ -4,9 +4,6 @@ import { HttpError } from "../errors.ts";
 import { parseJid, type Jid } from "../jid.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { prepareNick } from "../muc/nick.ts";
-import type { Occupant } from "../muc/occupant.ts";
-import type { Room } from "../muc/room.ts";
 import type { MucService } from "../muc/service.ts";
 import { jsonObject, readJsonBody, stringField } from "./body.ts";
 
@@ -17,8 +14,8 @@ import { jsonObject, readJsonBody, stringField } from "./body.ts";
  * every occupant whose real bare JID is `jid`, all nicks and sessions.
  */
 
-/** The MUC operations the kick route uses. */
-export type KickableService = Pick<MucService, "domain" | "room" | "kick">;
+/** The MUC command the kick route uses. */
+export type KickableService = Pick<MucService, "domain" | "kickFrom">;
 
 export interface KickDeps {
   service: KickableService;
@@ -54,39 +51,24 @@ const KICK_BODY = jsonObject({
   .refine((b) => b.jid === undefined || bareWithLocal(b.jid) !== undefined, "jid must be a bare user JID (user@host) without a resource")
   .refine((b) => b.muc === undefined || bareWithLocal(b.muc) !== undefined, "muc must be a room JID (room@service) without a resource");
 
-/** The room `muc` names, or the 404 that says why there is none. */
-function findRoom(service: KickableService, muc: Jid): Room {
-  if (muc.domain !== service.domain) throw new HttpError(404, `MUC not found: No such host: ${muc.domain}`);
-  const room = service.room(muc.bare);
-  if (!room) throw new HttpError(404, `MUC not found: No MUC '${muc.local}' found for host: ${muc.domain}`);
-  return room;
-}
-
-function byNickname(room: Room, nickname: string): Occupant[] {
-  const prepared = prepareNick(nickname);
-  const occupant = "nick" in prepared ? room.occupants.get(prepared.nick) : undefined;
-  return occupant ? [occupant] : [];
-}
-
-function byAccount(room: Room, bare: string): Occupant[] {
-  return [...room.occupants.values()].filter((o) => o.bare === bare);
-}
-
 export function kickRoute(deps: KickDeps): Handler {
   return async (c) => {
     const { nickname, jid, muc, reason } = await readJsonBody(c.req.raw, KICK_BODY);
     // KICK_BODY's checks passed: muc is a room JID, and exactly one of nickname and jid is given, a jid well-formed.
-    const room = findRoom(deps.service, bareWithLocal(muc!)!);
+    const room = bareWithLocal(muc!)!;
+    if (room.domain !== deps.service.domain) throw new HttpError(404, `MUC not found: No such host: ${room.domain}`);
     const account = jid === undefined ? undefined : bareWithLocal(jid)!.bare;
-    const occupants = account === undefined ? byNickname(room, nickname!) : byAccount(room, account);
-    if (occupants.length === 0) throw new HttpError(400, NOT_IN_ROOM);
-
     const out: Element[] = [];
-    deps.service.kick(room, occupants, { reason: reason || undefined, status: "307" }, out);
+    const target = account === undefined ? { nick: nickname! } : { account };
+    const outcome = deps.service.kickFrom(room.bare, target, reason || undefined, out);
+    if ("refused" in outcome) {
+      if (outcome.refused === "no-room") throw new HttpError(404, `MUC not found: No MUC '${room.local}' found for host: ${room.domain}`);
+      throw new HttpError(400, NOT_IN_ROOM);
+    }
     deps.send(out);
-    deps.metrics.kicks.http.inc(occupants.length);
-    const kicked = occupants.map((o) => o.nick);
-    deps.logger?.info({ muc: room.jid, kicked, by: account === undefined ? "nickname" : "jid" }, "kicked over HTTP");
-    return c.json({ kicked, muc: room.jid }, 200);
+    const { kicked } = outcome;
+    deps.metrics.kicks.http.inc(kicked.length);
+    deps.logger?.info({ muc: room.bare, kicked, by: account === undefined ? "nickname" : "jid" }, "kicked over HTTP");
+    return c.json({ kicked, muc: room.bare }, 200);
   };
 }

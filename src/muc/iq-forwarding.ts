@@ -1,9 +1,9 @@
-import type { Element } from "@xmpp/xml";
-import type { Incoming, MucContext } from "./context.ts";
-import { NS } from "./namespaces.ts";
+import { element } from "./stanza.ts";
+import type { Incoming, MucCore } from "./core.ts";
+import { FORWARDED, type IqContext } from "./hooks.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
-import { element, soleChild } from "./stanza.ts";
+import type { Turn } from "./turn.ts";
 
 /**
  * IQs between occupants (XEP-0045 §7.2 "IQ requests sent to occupant JIDs"):
@@ -11,30 +11,21 @@ import { element, soleChild } from "./stanza.ts";
  * sender's occupant JID, so neither learns the other's real JID. The id is
  * rewritten to `<tag>.<original id>` where the tag (an HMAC of the sender's
  * real JID) lets the answer, addressed to the sender's occupant JID, find the
- * right session again among several. XEP-0410 self-pings are answered by the
- * room itself (muc#self-ping-optimization).
+ * right session again among several.
  */
-
-export function forwardRequest(ctx: MucContext, room: Room, inc: Incoming, out: Element[]): Element | undefined {
-  const { stanza, occupant } = inc;
-  const payload = soleChild(stanza);
+export function forwardRequest(core: MucCore, context: IqContext): typeof FORWARDED {
+  const { iq, occupant, room, to, turn } = context;
   // XEP-0410 §3.2: "not-acceptable" tells a client it is no longer joined.
   if (!occupant) throw refuse.notInRoom();
-  if (inc.to.resource === occupant.nick && payload?.is("ping", NS.PING) && stanza.attrs.type === "get") {
-    return undefined; // an empty result: you are still joined
-  }
-  const target = room.occupants.get(inc.to.resource);
+  const target = room!.occupants.get(to.resource);
   if (!target) throw refuse.itemNotFound("Recipient not in room");
-  const id = `${ctx.secret.sessionTag(inc.from.full)}.${stanza.attrs.id ?? ""}`;
-  out.push(element("iq", { type: stanza.attrs.type!, from: occupant.jid, to: target.latestSession(), id }, stanza.children));
+  const id = `${core.secret.sessionTag(context.from.full)}.${iq.attrs.id ?? ""}`;
+  turn.out.push(element("iq", { type: iq.attrs.type!, from: occupant.jid, to: target.latestSession(), id }, iq.children));
   return FORWARDED;
 }
 
-/** Marker: the request went on to an occupant; the room sends no answer itself. */
-export const FORWARDED: Element = element("forwarded", {});
-
 /** An answer (result/error) to a forwarded request, on its way back to the asking session. */
-export function forwardResponse(ctx: MucContext, room: Room, inc: Incoming, out: Element[]): void {
+export function forwardResponse(core: MucCore, room: Room, inc: Incoming, turn: Turn): void {
   const { stanza, occupant } = inc;
   if (!occupant) return; // answers only come from occupants' sessions
   const id = stanza.attrs.id ?? "";
@@ -44,9 +35,10 @@ export function forwardResponse(ctx: MucContext, room: Room, inc: Incoming, out:
   const asker = room.occupants.get(inc.to.resource);
   if (!asker) return;
   for (const session of asker.sessions) {
-    if (ctx.secret.sessionTag(session) === tag) {
-      out.push(element("iq", { type: stanza.attrs.type!, from: occupant.jid, to: session, id: id.slice(dot + 1) }, stanza.children));
+    if (core.secret.sessionTag(session) === tag) {
+      turn.out.push(element("iq", { type: stanza.attrs.type!, from: occupant.jid, to: session, id: id.slice(dot + 1) }, stanza.children));
       return;
     }
   }
 }
+

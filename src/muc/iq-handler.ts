@@ -1,84 +1,59 @@
 import type { Element } from "@xmpp/xml";
-import { handleAdmin } from "./admin.ts";
-import type { Incoming, MucContext } from "./context.ts";
-import { roomInfo, roomItems, serviceInfo, serviceItems } from "./disco.ts";
-import { FORWARDED, forwardRequest, forwardResponse } from "./iq-forwarding.ts";
-import { NS } from "./namespaces.ts";
-import { handleRegister } from "./registration.ts";
-import { handleOwner } from "./room-config.ts";
+import type { Incoming, MucCore } from "./core.ts";
+import { FORWARDED, NEXT, type IqContext, type IqRoute } from "./hooks.ts";
+import { forwardRequest, forwardResponse } from "./iq-forwarding.ts";
 import { refuse } from "./stanza-error.ts";
 import { element, soleChild } from "./stanza.ts";
+import type { Turn } from "./turn.ts";
 
 /**
- * IQs to the service, to a room, or to an occupant. RFC 6120 §8.2.3: a get or
- * set carries exactly one payload (else bad-request); a namespace nobody here
- * serves is service-unavailable (§8.4), a known one asked for something
- * mucgate does not do is feature-not-implemented. Results and errors are
- * only meaningful as answers to IQs the room forwarded between occupants.
+ * IQs to the service, to a room, or to an occupant, answered by the routes
+ * features register (hooks.ts `IqRoute`). RFC 6120 §8.2.3: a get or set
+ * carries exactly one payload (else bad-request); an element nobody routes is
+ * service-unavailable (§8.4), one routed only for the other type is
+ * bad-request. IQs to an occupant nobody routes are forwarded to it
+ * (iq-forwarding.ts); results and errors are only meaningful as answers to
+ * those.
  */
-export function handleIq(ctx: MucContext, inc: Incoming, out: Element[]): void {
-  const { stanza } = inc;
+export function handleIq(core: MucCore, inc: Incoming, turn: Turn): void {
+  const { stanza, room } = inc;
   const type = stanza.attrs.type;
   if (type === "result" || type === "error") {
-    if (inc.room && inc.to.resource) forwardResponse(ctx, inc.room, inc, out);
+    if (room && inc.to.resource) forwardResponse(core, room, inc, turn);
     return;
   }
   if (type !== "get" && type !== "set") throw refuse.badRequest("IQ type must be get, set, result or error");
   if (!stanza.attrs.id) throw refuse.badRequest("IQ without id");
   const payload = soleChild(stanza);
   if (!payload) throw refuse.badRequest("An IQ get or set carries exactly one child element");
-  // What the handler has to send after the result (§7.10 presence updates, §8.2 kick notices).
+  const to: IqRoute["to"] = !inc.to.local ? "service" : inc.to.resource ? "occupant" : "room";
+  if (to !== "service" && !room) throw refuse.itemNotFound("No such room");
+
+  // §8.2, §9: what the rest of the room hears of a set comes after its result.
   const after: Element[] = [];
-  const answer = answerIq(ctx, inc, payload, out, after);
-  if (answer === FORWARDED) return;
-  out.push(
-    element(
-      "iq",
-      { type: "result", from: stanza.attrs.to!, to: stanza.attrs.from!, id: stanza.attrs.id },
-      answer ? [answer] : [],
-    ),
-  );
-  out.push(...after);
+  if (type === "set" && to === "room") turn.roster = after;
+  try {
+    const context: IqContext = { core, iq: stanza, payload, from: inc.from, to: inc.to, room, occupant: inc.occupant, turn };
+    const answer = route(core, context, to, type, payload);
+    if (answer === FORWARDED) return;
+    turn.out.push(
+      element("iq", { type: "result", from: stanza.attrs.to!, to: stanza.attrs.from!, id: stanza.attrs.id }, answer ? [answer] : []),
+    );
+    // An occupant removed by this very IQ (a later item of a kick) hears no more of the room.
+    for (const notice of after) if (room!.sessions.has(notice.attrs.to!)) turn.out.push(notice);
+  } finally {
+    turn.roster = turn.out;
+  }
 }
 
-function answerIq(ctx: MucContext, inc: Incoming, payload: Element, out: Element[], after: Element[]): Element | undefined {
-  const { stanza, room } = inc;
-  const type = stanza.attrs.type;
-  const ns = payload.attrs.xmlns;
-  const isGet = type === "get";
-
-  if (!inc.to.local) {
-    // The service itself.
-    if (payload.attrs.node) throw refuse.itemNotFound("No such node");
-    if (isGet && payload.name === "query" && ns === NS.DISCO_INFO) return serviceInfo();
-    if (isGet && payload.name === "query" && ns === NS.DISCO_ITEMS) return serviceItems(ctx);
-    if (isGet && payload.name === "ping" && ns === NS.PING) return undefined;
-    throw refuse.serviceUnavailable();
+function route(core: MucCore, context: IqContext, to: IqRoute["to"], type: string, payload: Element): Element | undefined | typeof FORWARDED {
+  for (const r of core.hooks.iqRoutes(to, type, payload.attrs.xmlns, payload.name)) {
+    const answer = r.handle(context);
+    if (answer !== NEXT) return answer;
   }
-
-  if (!room) throw refuse.itemNotFound("No such room");
-  if (inc.to.resource) return forwardRequest(ctx, room, inc, out);
-
-  switch (ns) {
-    case NS.DISCO_INFO:
-      if (!isGet) break;
-      if (payload.attrs.node) throw refuse.itemNotFound("No such node");
-      return roomInfo(room, inc.occupant ? "occupant" : "outsider");
-    case NS.DISCO_ITEMS:
-      if (!isGet) break;
-      return roomItems();
-    case NS.PING:
-      if (!isGet) break;
-      return undefined;
-    case NS.MUC_ADMIN:
-      handleAdmin(ctx, room, inc.occupant, stanza, payload, out, after);
-      return undefined;
-    case NS.MUC_OWNER:
-      return handleOwner(ctx, room, inc.occupant, stanza, payload, out);
-    case NS.REGISTER:
-      return handleRegister(room, inc, payload, after);
-    default:
-      throw refuse.serviceUnavailable();
+  if (to === "occupant") return forwardRequest(core, context);
+  if (core.hooks.routesOtherType(to, payload.attrs.xmlns, payload.name)) {
+    throw refuse.badRequest(`A ${payload.name} in ${payload.attrs.xmlns} must be of type ${type === "get" ? "set" : "get"}`);
   }
-  throw refuse.badRequest(`A ${payload.name} in ${ns} must be of type get`);
+  throw refuse.serviceUnavailable();
 }

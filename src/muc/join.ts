@@ -1,108 +1,110 @@
-import type { Element } from "@xmpp/xml";
 import { StanzaError } from "../errors.ts";
-import type { Incoming, MucContext } from "./context.ts";
-import { parseHistoryRequest } from "./history.ts";
+import type { Jid } from "../jid.ts";
+import type { Incoming, MucCore } from "./core.ts";
+import type { JoinAttempt } from "./hooks.ts";
 import { prepareNick } from "./nick.ts";
-import { NS } from "./namespaces.ts";
-import { Occupant, defaultRole } from "./occupant.ts";
-import { broadcastPresence, currentPresence, presenceFor, presencePayload } from "./presence.ts";
+import type { Affiliation, Role } from "./occupant.ts";
+import { currentPresence, presencePayload } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed } from "./stanza.ts";
+import type { Turn } from "./turn.ts";
 
 /**
  * Entering a room, XEP-0045 §7.2. The order of what the new occupant receives
  * is the one clients rely on (§7.2.3-§7.2.16): every existing occupant's
  * presence, then its own presence with status 110 (plus 201 when the join
- * created the room, 210 when the service changed the nick), then the
- * discussion history, then the subject — always, an empty <subject/> when
- * none is set, which is how clients know the join is complete.
+ * created the room, 210 when the service changed the nick), then what the
+ * features' `joined` hooks send: the discussion history, then the subject —
+ * always, which is how clients know the join is complete.
+ *
+ * Who may enter is the features' business (`preJoin` and `nickCheck` hooks);
+ * this file only runs them, in priority order, and knows none of them.
  */
 
-/** A nick is free for `bare` unless someone else sits in it or registered it (§7.2.9, §7.10). */
-export function nickConflict(room: Room | undefined, nick: string, bare: string): StanzaError | undefined {
+/**
+ * Whether `bare` may hold `nick` in `room`: nobody else sits in it (§7.2.9),
+ * and no feature reserves it for someone else (§7.10 registration).
+ */
+export function nickConflict(core: MucCore, room: Room | undefined, nick: string, bare: string): StanzaError | undefined {
   if (!room) return undefined;
   const holder = room.occupants.get(nick);
   if (holder && holder.bare !== bare) return refuse.conflict("That nickname is already in use by another occupant");
-  const registrant = room.registrantOf(nick);
-  if (registrant && registrant !== bare) return refuse.conflict("That nickname is registered by another person");
+  for (const hook of core.hooks.nickCheck) {
+    const refusal = hook.check(room, nick, bare);
+    if (refusal) return refusal;
+  }
   return undefined;
 }
 
+/** The role a newcomer gets (§5.1.2): the first feature that decides, else by affiliation. */
+export function defaultRole(core: MucCore, room: Room, bare: string, affiliation: Affiliation): Exclude<Role, "none"> {
+  for (const hook of core.hooks.defaultRole) {
+    const role = hook.role(room, bare, affiliation);
+    if (role) return role;
+  }
+  return affiliation === "owner" || affiliation === "admin" ? "moderator" : "participant";
+}
+
 /** Validate a join; throws the StanzaError the user should get. */
-function checkJoin(inc: Incoming): { nick: string; changed: boolean } {
+function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
-  const conflict = nickConflict(inc.room, prepared.nick, inc.from.bare);
+  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
   if (conflict) throw conflict;
-  if (inc.room?.affiliationOf(inc.from.bare) === "outcast") throw refuse.forbidden("You are banned from this room");
+  const attempt: JoinAttempt = {
+    core,
+    room: inc.room,
+    from: inc.from,
+    nick: prepared.nick,
+    stanza: inc.stanza,
+    affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none",
+  };
+  for (const hook of core.hooks.preJoin) {
+    const refusal = hook.check(attempt);
+    if (refusal) throw refusal;
+  }
   return prepared;
 }
 
-export function join(ctx: MucContext, inc: Incoming, out: Element[]): void {
+export function join(core: MucCore, inc: Incoming, turn: Turn): void {
   let prepared: { nick: string; changed: boolean };
   try {
-    prepared = checkJoin(inc);
+    prepared = checkJoin(core, inc);
   } catch (err) {
     const conflict = err instanceof StanzaError && err.condition === "conflict";
-    ctx.metrics?.joins[conflict ? "conflict" : "error"].inc();
+    core.metrics?.joins[conflict ? "conflict" : "error"].inc();
     throw err;
   }
   const { nick, changed } = prepared;
   const { stanza, from } = inc;
-  let room = inc.room;
-  const created = !room;
-  if (!room) {
-    room = ctx.createRoom(inc.to.bare, inc.to.local);
-    // §10.1.1: the creator is the room's owner.
-    room.affiliations.set(from.bare, "owner");
-  }
+  const created = !inc.room;
+  const room = inc.room ?? core.createRoom(inc.to, from, turn);
+  const session = from.full;
+  const payload = presencePayload(stanza);
 
-  const selfStatuses: string[] = [];
-  // Rooms are instant (§10.1.2): never locked, but 201 still tells clients
-  // they created it, so they may send the (accepted) configuration form.
-  if (created) selfStatuses.push("201");
-  if (changed) selfStatuses.push("210");
-
-  let occupant = room.occupants.get(nick);
-  const newcomer = !occupant;
-  if (!occupant) {
-    const affiliation = room.affiliationOf(from.bare);
-    occupant = new Occupant(
-      room.jid,
-      nick,
-      from.bare,
-      ctx.secret.occupantId(room.jid, from.bare),
-      affiliation,
-      defaultRole(affiliation),
-      from.full,
-      presencePayload(stanza),
-    );
-  }
-
+  const existing = room.occupants.get(nick);
+  const role = existing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
   // 1. Existing occupants, as this user's role may see them.
-  const seesJids = occupant.isModerator;
-  for (const other of room.occupants.values()) {
-    if (other === occupant) continue;
-    out.push(addressed(currentPresence(other, seesJids ? "moderators" : "others"), from.full));
-  }
-
-  if (newcomer) {
-    room.addOccupant(occupant);
-    // 2. Everyone, the new occupant's sessions included, learns of it (§7.2.3).
-    broadcastPresence(room, occupant, { selfStatuses }, out);
+  sendRoster(core, room, existing, role === "moderator", from, turn);
+  if (existing) {
+    // Another session of a nick already present (multi-session), or a
+    // session resyncing (§7.2.1): only it hears of it.
+    room.addSession(existing, session, payload, changed, turn);
   } else {
-    // Another session of a nick already present (multi-session): the room
-    // shows nothing new to others; this session alone gets its self-presence.
-    room.addSession(occupant, from.full, presencePayload(stanza));
-    out.push(addressed(presenceFor(occupant, { selfStatuses }, "self"), from.full));
+    // 2. Everyone, the newcomer's sessions included, learns of it (§7.2.3).
+    room.enter({ nick, bare: from.bare, session, payload, role: role as Exclude<Role, "none">, created, nickModified: changed }, turn);
   }
+  // 3. History, subject (§7.2.15, §7.2.16) and whatever else features send a newcomer.
+  const occupant = room.occupants.get(nick)!;
+  for (const hook of core.hooks.joined) hook.send({ core, room, occupant, session, stanza, turn });
+  core.metrics?.joins.allowed.inc();
+}
 
-  // 3. History (§7.2.15), with the limits the join asked for.
-  const request = parseHistoryRequest(stanza.getChild("x", NS.MUC)?.getChild("history"));
-  for (const entry of room.history.select(request, ctx.now())) out.push(addressed(entry.message, from.full));
-
-  // 4. Subject (§7.2.16), always last.
-  out.push(addressed(room.subject ?? room.noSubject, from.full));
-  ctx.metrics?.joins.allowed.inc();
+function sendRoster(core: MucCore, room: Room, self: unknown, seesJids: boolean, to: Jid, turn: Turn): void {
+  for (const other of room.occupants.values()) {
+    if (other === self) continue;
+    const template = currentPresence(other, seesJids ? "moderators" : "others", core.hooks.occupantMarks(other));
+    turn.out.push(addressed(template, to.full));
+  }
 }

@@ -10,43 +10,65 @@ export function affiliationRank(a: Affiliation): number {
   return AFFILIATION_RANK[a];
 }
 
-/** XEP-0045 §5.1.2: owners and admins are moderators; everyone else participates (open, unmoderated rooms). */
-export function defaultRole(affiliation: Affiliation): Role {
-  return affiliationRank(affiliation) >= AFFILIATION_RANK.admin ? "moderator" : "participant";
+/**
+ * One nickname in one room, as everyone but the room sees it: read only.
+ * A user may sit in it with several sessions (resources) at once — XEP-0045
+ * §7.2 multi-session nicks — and the occupant shows the latest presence any
+ * of them sent. Its affiliation belongs to the user, not the occupancy, so
+ * it is read from the room (§5.2), never kept here.
+ */
+export interface Occupant {
+  readonly roomJid: string;
+  readonly nick: string;
+  /** `room@service/nick`. */
+  readonly jid: string;
+  /** Normalised real bare JID. */
+  readonly bare: string;
+  /** XEP-0421 id, stable per (room, bare JID). */
+  readonly occupantId: string;
+  readonly role: Role;
+  readonly affiliation: Affiliation;
+  /** Real full JIDs of the sessions sitting in this nick, oldest first. */
+  readonly sessions: ReadonlySet<string>;
+  /** The children of the last presence a session sent (show, status, caps…), without the MUC elements. */
+  readonly payload: readonly Node[];
+  /** ms since the epoch. */
+  readonly joinedAt: number;
+  readonly isModerator: boolean;
+  /** The most recently joined session, for IQs that must go to one resource. */
+  latestSession(): string;
+}
+
+/** What an occupant reads of its room. */
+export interface AffiliationSource {
+  affiliationOf(bare: string): Affiliation;
 }
 
 /**
- * One nickname in one room. A user may sit in it with several sessions
- * (resources) at once — XEP-0045 §7.2 multi-session nicks — and each session
- * keeps the last presence it sent; the occupant shows the latest of them.
+ * The mutable occupant behind the read-only view. Only `Room` creates and
+ * changes these (room.ts is the one writer of room state).
  */
-export class Occupant {
-  /** Real full JIDs of the sessions sitting in this nick, oldest first. */
+export class OccupantState implements Occupant {
   readonly sessions = new Set<string>();
-  /**
-   * What the room shows of the occupant's presence: the children of the last
-   * presence any of its sessions sent (show, status, caps…), without the MUC
-   * elements. Only this is kept, not the stanza.
-   */
-  payload: Node[];
-  /** `room@service/nick`, kept in step with `nick`. */
   jid: string;
 
   constructor(
+    readonly room: AffiliationSource,
     readonly roomJid: string,
     public nick: string,
-    /** Normalised real bare JID. */
     readonly bare: string,
-    /** XEP-0421 id, stable per (room, bare JID). */
     readonly occupantId: string,
-    public affiliation: Affiliation,
     public role: Role,
     session: string,
-    payload: Node[],
+    public payload: readonly Node[],
+    readonly joinedAt: number,
   ) {
     this.sessions.add(session);
-    this.payload = payload;
     this.jid = `${roomJid}/${nick}`;
+  }
+
+  get affiliation(): Affiliation {
+    return this.room.affiliationOf(this.bare);
   }
 
   rename(nick: string): void {
@@ -58,7 +80,6 @@ export class Occupant {
     return this.role === "moderator";
   }
 
-  /** The most recently joined session, for IQs that must go to one resource. */
   latestSession(): string {
     let last = "";
     for (const s of this.sessions) last = s;

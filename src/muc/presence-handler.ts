@@ -1,12 +1,11 @@
-import type { Element } from "@xmpp/xml";
-import type { Incoming, MucContext } from "./context.ts";
+import type { Incoming, MucCore } from "./core.ts";
 import { join } from "./join.ts";
-import { leave } from "./leave.ts";
-import { prepareNick } from "./nick.ts";
 import { NS } from "./namespaces.ts";
 import { changeNick } from "./nick-change.ts";
-import { broadcastPresence, presencePayload } from "./presence.ts";
+import { prepareNick } from "./nick.ts";
+import { presencePayload } from "./presence.ts";
 import { refuse } from "./stanza-error.ts";
+import type { Turn } from "./turn.ts";
 
 /** RFC 6121 subscription and probe types mean nothing to a room: ignored, as Prosody does. */
 const IGNORED_TYPES = new Set(["probe", "subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
@@ -14,17 +13,17 @@ const IGNORED_TYPES = new Set(["probe", "subscribe", "subscribed", "unsubscribe"
 /**
  * Presence addressed to `room@service/nick`: the whole occupant life cycle
  * (XEP-0045 §7.2 join and resync, §7.6 nick change, §7.7 presence update, §7.14 leave),
- * plus presence errors bounced by a user's server, which remove that session.
+ * plus presence errors bounced by a user's server, which remove that session (333).
  */
-export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): void {
+export function handlePresence(core: MucCore, inc: Incoming, turn: Turn): void {
   const { stanza, room, occupant, from } = inc;
   const type = stanza.attrs.type;
   if (type === "error") {
-    if (room && occupant) leave(ctx, room, occupant, from.full, out, { statuses: ["333"] });
+    if (room && occupant) room.leave(occupant, from.full, { cause: "error", payload: [] }, turn);
     return;
   }
   if (type === "unavailable") {
-    if (room && occupant) leave(ctx, room, occupant, from.full, out, { payload: presencePayload(stanza) });
+    if (room && occupant) room.leave(occupant, from.full, { cause: "leave", payload: presencePayload(stanza) }, turn);
     return;
   }
   if (type !== undefined) {
@@ -35,7 +34,7 @@ export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): 
   // §7.2.1: "If the user does not specify a room nickname ... the service MUST return a <jid-malformed/> error".
   if (!inc.to.resource) throw refuse.jidMalformed("A nickname is required to enter a room");
   if (!room || !occupant) {
-    join(ctx, inc, out);
+    join(core, inc, turn);
     return;
   }
   const prepared = prepareNick(inc.to.resource);
@@ -43,15 +42,13 @@ export function handlePresence(ctx: MucContext, inc: Incoming, out: Element[]): 
     if (stanza.getChild("x", NS.MUC)) {
       // §7.2.1: a join from a session already in the room means the client
       // lost its synchronisation; it SHOULD get exactly what a join sends
-      // (occupants, self-presence, history, subject). Only that session
-      // hears of it, as when a second session joins a nick.
-      join(ctx, inc, out);
+      // (occupants, self-presence, history, subject), and only it.
+      join(core, inc, turn);
       return;
     }
     // §7.7: a presence update, shown to everyone.
-    room.addSession(occupant, from.full, presencePayload(stanza));
-    broadcastPresence(room, occupant, {}, out);
+    room.updatePresence(occupant, from.full, presencePayload(stanza), turn);
     return;
   }
-  changeNick(room, occupant, inc, out);
+  changeNick(core, room, occupant, inc, turn);
 }

@@ -31,23 +31,15 @@ export interface PresenceChange {
   /** Nick of the moderator who acted (§8.2 kick). */
   actor?: string;
   /** Payload to show instead of the occupant's current presence (e.g. the leave's status text). */
-  payload?: Node[];
+  payload?: readonly Node[];
   /** `<destroy>` for §10.9. */
   destroy?: Element;
   /** The role to show instead of the occupant's (`none` for a session that leaves alone). */
   role?: Role;
-}
-
-const occupantIds = new WeakMap<Occupant, Element>();
-
-/** The occupant's XEP-0421 `<occupant-id/>`, one shared element per occupant. */
-export function occupantIdElement(occupant: Occupant): Element {
-  let el = occupantIds.get(occupant);
-  if (el === undefined) {
-    el = frozen(element("occupant-id", { xmlns: NS.OCCUPANT_ID, id: occupant.occupantId }));
-    occupantIds.set(occupant, el);
-  }
-  return el;
+  /** The occupant JID to send from instead of the occupant's (its old nick, §7.6). */
+  from?: string;
+  /** The real JID to show in the self and moderators' copies instead of the latest session's. */
+  session?: string;
 }
 
 const statusElements = new Map<string, Element>();
@@ -93,19 +85,22 @@ function mucUser(occupant: Occupant, change: PresenceChange, jid: string | undef
 /** Who a variant of an occupant's presence is for: semi-anonymous rooms show the real JID to moderators and to the occupant itself. */
 export type Audience = "others" | "moderators" | "self";
 
-/** One variant of an occupant's presence as a template (no `to`). */
-export function presenceFor(occupant: Occupant, change: PresenceChange, audience: Audience): Element {
-  const attrs: Record<string, string> = { from: occupant.jid };
+/**
+ * One variant of an occupant's presence as a template (no `to`): its payload,
+ * the muc#user `<x/>`, then the marks features add (XEP-0421 occupant id).
+ */
+export function presenceFor(occupant: Occupant, change: PresenceChange, audience: Audience, marks: readonly Element[]): Element {
+  const attrs: Record<string, string> = { from: change.from ?? occupant.jid };
   if (change.type) attrs.type = change.type;
   const statuses = change.statuses ?? [];
   const codes = audience === "self" ? [...statuses, ...(change.selfStatuses ?? []), "110"] : statuses;
-  const jid = audience === "others" ? undefined : occupant.latestSession();
+  const jid = audience === "others" ? undefined : (change.session ?? occupant.latestSession());
   const payload = change.payload ?? occupant.payload;
-  return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), occupantIdElement(occupant)]);
+  return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), ...marks]);
 }
 
 interface Cached {
-  readonly payload: Node[];
+  readonly payload: readonly Node[];
   readonly role: Occupant["role"];
   readonly affiliation: Occupant["affiliation"];
   readonly jid: string;
@@ -124,7 +119,7 @@ const current = new WeakMap<Occupant, Cached>();
  * time was a tenth of a join's cost (bench profile). Only the variants asked
  * for are built: most rooms never need the moderators' one of most occupants.
  */
-export function currentPresence(occupant: Occupant, audience: "others" | "moderators"): Element {
+export function currentPresence(occupant: Occupant, audience: "others" | "moderators", marks: readonly Element[]): Element {
   const session = occupant.latestSession();
   let hit = current.get(occupant);
   if (
@@ -139,7 +134,7 @@ export function currentPresence(occupant: Occupant, audience: "others" | "modera
     hit = { payload, role, affiliation, jid, session };
     current.set(occupant, hit);
   }
-  return (hit[audience] ??= presenceFor(occupant, {}, audience));
+  return (hit[audience] ??= presenceFor(occupant, {}, audience, marks));
 }
 
 /**
@@ -148,22 +143,29 @@ export function currentPresence(occupant: Occupant, audience: "others" | "modera
  * of it first, in `out`; the room's copies go to `roster` — `out` unless the
  * caller must put something between them (a kick's IQ result).
  */
-export function broadcastPresence(room: Room, occupant: Occupant, change: PresenceChange, out: Element[], roster: Element[] = out): void {
+export function broadcastPresence(
+  room: Room,
+  occupant: Occupant,
+  change: PresenceChange,
+  marks: readonly Element[],
+  out: Element[],
+  roster: Element[] = out,
+): void {
   // Variants are built on first need: a room of participants needs no moderators' copy.
   let others: Element | undefined;
   let moderators: Element | undefined;
   let self: Element | undefined;
   if (room.occupants.get(occupant.nick) !== occupant) {
-    self = presenceFor(occupant, change, "self");
+    self = presenceFor(occupant, change, "self", marks);
     for (const session of occupant.sessions) out.push(addressed(self, session));
   }
   for (const recipient of room.occupants.values()) {
     const template =
       recipient === occupant
-        ? (self ??= presenceFor(occupant, change, "self"))
+        ? (self ??= presenceFor(occupant, change, "self", marks))
         : recipient.isModerator
-          ? (moderators ??= presenceFor(occupant, change, "moderators"))
-          : (others ??= presenceFor(occupant, change, "others"));
+          ? (moderators ??= presenceFor(occupant, change, "moderators", marks))
+          : (others ??= presenceFor(occupant, change, "others", marks));
     for (const session of recipient.sessions) roster.push(addressed(template, session));
   }
 }

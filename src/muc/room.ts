@@ -1,93 +1,297 @@
 import type { Element, Node } from "@xmpp/xml";
 import { History } from "./history.ts";
-import { element } from "./stanza.ts";
-import type { Affiliation, Occupant } from "./occupant.ts";
+import { NS } from "./namespaces.ts";
+import { OccupantState, type Affiliation, type Occupant, type Role } from "./occupant.ts";
+import type { LeaveCause, RoomChange, Subject } from "./room-change.ts";
+import type { RoomConfig } from "./room-config.ts";
+import { element, xmppDateTime } from "./stanza.ts";
+import type { Turn } from "./turn.ts";
 
-/** The room settings an owner can change (XEP-0045 §10.2, the subset mucgate implements). */
-export interface RoomConfig {
-  name: string;
-  description: string;
-  /** muc_public vs muc_hidden: listed in the service's disco#items. */
-  public: boolean;
-  /** Whether participants, not only moderators, may change the subject (§8.1). */
-  changeSubject: boolean;
+/** An affiliation other than none, with the reason given for it (§9). */
+export interface AffiliationEntry {
+  readonly affiliation: Exclude<Affiliation, "none">;
+  readonly reason: string | undefined;
+}
+
+export interface RoomOptions {
+  /** Normalised bare JID, `node@service`. */
+  readonly jid: string;
+  readonly node: string;
+  readonly config: RoomConfig;
+  /** Messages of §7.2.15 history kept in memory. */
+  readonly historySize: number;
+  /** ms since the epoch. */
+  readonly createdAt: number;
+  /** XEP-0421 occupant id of a real bare JID in this room. */
+  readonly occupantId: (bare: string) => string;
+  /** Every change, as it happens (see room-change.ts). Must not throw. */
+  readonly emit: (room: Room, change: RoomChange, turn: Turn) => void;
 }
 
 /**
- * One room's state as plain data. Rooms are temporary (muc_temporary): they
- * exist while someone is in them, and the service drops them when the last
- * occupant leaves. The operations on a room live beside it, one use case a
- * file (join.ts, leave.ts, …); this class only keeps the indexes consistent.
+ * One room: its state, and the only code that changes it. Every method that
+ * writes makes one `RoomChange` and emits it before returning; what others
+ * see of the room (the occupants' presence, the store's records) follows
+ * from those changes. Methods assume their preconditions were checked by the
+ * caller (the features decide what is allowed; the room only keeps its
+ * indexes consistent) and assert only what would corrupt them.
  */
 export class Room {
+  readonly jid: string;
+  readonly node: string;
+  readonly createdAt: number;
+  readonly #options: RoomOptions;
+  readonly #occupants = new Map<string, OccupantState>();
+  readonly #sessions = new Map<string, OccupantState>();
+  readonly #affiliations = new Map<string, AffiliationEntry>();
+  /** bare JID → registered nick (§7.10), and back. */
+  readonly #registrations = new Map<string, string>();
+  readonly #registrants = new Map<string, string>();
+  readonly #history: History;
+  #config: RoomConfig;
+  #subject: Subject | undefined;
+  #destroyed = false;
+
+  constructor(options: RoomOptions) {
+    this.#options = options;
+    this.jid = options.jid;
+    this.node = options.node;
+    this.createdAt = options.createdAt;
+    this.#config = Object.freeze({ ...options.config });
+    this.#history = new History(options.historySize);
+  }
+
+  // --- reading --------------------------------------------------------------
+
+  get config(): RoomConfig {
+    return this.#config;
+  }
+
   /** Nick → occupant. */
-  readonly occupants = new Map<string, Occupant>();
+  get occupants(): ReadonlyMap<string, Occupant> {
+    return this.#occupants;
+  }
+
   /** Real full JID of each session → its occupant. */
-  readonly sessions = new Map<string, Occupant>();
-  /** Real bare JID → affiliation other than none (§5.2). */
-  readonly affiliations = new Map<string, Affiliation>();
-  /** Real bare JID → nick registered with the room (§7.10). */
-  readonly registrations = new Map<string, string>();
-  /** The subject message as broadcast, without `to`; undefined until someone sets one (§8.1). */
-  subject: Element | undefined;
-  /** What a newcomer gets while no subject is set: an empty `<subject/>` from the room (§7.2.16). */
-  readonly noSubject: Element;
-  readonly history: History;
-  readonly config: RoomConfig;
-
-  constructor(
-    /** Normalised bare JID, `node@service`. */
-    readonly jid: string,
-    readonly node: string,
-    historySize: number,
-  ) {
-    this.noSubject = element("message", { type: "groupchat", from: jid }, [element("subject", {})]);
-    this.history = new History(historySize);
-    this.config = { name: "", description: "", public: true, changeSubject: false };
-  }
-
-  affiliationOf(bare: string): Affiliation {
-    return this.affiliations.get(bare) ?? "none";
-  }
-
-  /** The bare JID that registered `nick`, if any (§7.10: reserved nicks). */
-  registrantOf(nick: string): string | undefined {
-    for (const [bare, registered] of this.registrations) if (registered === nick) return bare;
-    return undefined;
-  }
-
-  addOccupant(occupant: Occupant): void {
-    this.occupants.set(occupant.nick, occupant);
-    for (const session of occupant.sessions) this.sessions.set(session, occupant);
-  }
-
-  removeOccupant(occupant: Occupant): void {
-    if (this.occupants.get(occupant.nick) === occupant) this.occupants.delete(occupant.nick);
-    for (const session of occupant.sessions) {
-      if (this.sessions.get(session) === occupant) this.sessions.delete(session);
-    }
-  }
-
-  addSession(occupant: Occupant, session: string, payload: Node[]): void {
-    occupant.sessions.add(session);
-    occupant.payload = payload;
-    this.sessions.set(session, occupant);
-  }
-
-  /** Drop one session; `true` when it was the occupant's last. */
-  removeSession(occupant: Occupant, session: string): boolean {
-    occupant.sessions.delete(session);
-    this.sessions.delete(session);
-    return occupant.sessions.size === 0;
-  }
-
-  renameOccupant(occupant: Occupant, nick: string): void {
-    this.occupants.delete(occupant.nick);
-    occupant.rename(nick);
-    this.occupants.set(nick, occupant);
+  get sessions(): ReadonlyMap<string, Occupant> {
+    return this.#sessions;
   }
 
   get isEmpty(): boolean {
-    return this.occupants.size === 0;
+    return this.#occupants.size === 0;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  affiliationOf(bare: string): Affiliation {
+    return this.#affiliations.get(bare)?.affiliation ?? "none";
+  }
+
+  /** Every affiliation other than none. */
+  get affiliations(): ReadonlyMap<string, AffiliationEntry> {
+    return this.#affiliations;
+  }
+
+  /** The nick `bare` registered (§7.10), if any. */
+  registrationOf(bare: string): string | undefined {
+    return this.#registrations.get(bare);
+  }
+
+  /** The bare JID that registered `nick`, if any. */
+  registrantOf(nick: string): string | undefined {
+    return this.#registrants.get(nick);
+  }
+
+  get registrations(): ReadonlyMap<string, string> {
+    return this.#registrations;
+  }
+
+  get subject(): Subject | undefined {
+    return this.#subject;
+  }
+
+  /** The §7.2.15 discussion history (read it with `select`). */
+  get history(): Pick<History, "select" | "size" | "length"> {
+    return this.#history;
+  }
+
+  // --- occupants ------------------------------------------------------------
+
+  /** A new nick enters (§7.2): the occupant is in the roster when the change is emitted. */
+  enter(
+    entry: { nick: string; bare: string; session: string; payload: readonly Node[]; role: Exclude<Role, "none">; created: boolean; nickModified: boolean },
+    turn: Turn,
+  ): Occupant {
+    if (this.#occupants.has(entry.nick)) throw new TypeError(`nick: '${entry.nick}' is taken`);
+    const occupant = new OccupantState(
+      this,
+      this.jid,
+      entry.nick,
+      entry.bare,
+      this.#options.occupantId(entry.bare),
+      entry.role,
+      entry.session,
+      entry.payload,
+      turn.now,
+    );
+    this.#occupants.set(occupant.nick, occupant);
+    this.#sessions.set(entry.session, occupant);
+    this.#emit({ kind: "occupant-joined", occupant, session: entry.session, created: entry.created, nickModified: entry.nickModified }, turn);
+    return occupant;
+  }
+
+  /** Another session sits down in a nick already present (multi-session). */
+  addSession(occupant: Occupant, session: string, payload: readonly Node[], nickModified: boolean, turn: Turn): void {
+    const state = this.#own(occupant);
+    state.sessions.add(session);
+    state.payload = payload;
+    this.#sessions.set(session, state);
+    this.#emit({ kind: "session-joined", occupant: state, session, nickModified }, turn);
+  }
+
+  /** §7.7: a session sent new presence; the occupant shows it. */
+  updatePresence(occupant: Occupant, session: string, payload: readonly Node[], turn: Turn): void {
+    const state = this.#own(occupant);
+    state.sessions.add(session);
+    state.payload = payload;
+    this.#sessions.set(session, state);
+    this.#emit({ kind: "presence-changed", occupant: state, session }, turn);
+  }
+
+  /** §7.6: the occupant, every session of it, takes another nick. */
+  rename(occupant: Occupant, nick: string, session: string, payload: readonly Node[], nickModified: boolean, turn: Turn): void {
+    const state = this.#own(occupant);
+    if (this.#occupants.has(nick)) throw new TypeError(`nick: '${nick}' is taken`);
+    const previousNick = state.nick;
+    this.#occupants.delete(previousNick);
+    state.rename(nick);
+    state.payload = payload;
+    state.sessions.add(session);
+    this.#sessions.set(session, state);
+    this.#occupants.set(nick, state);
+    this.#emit({ kind: "nick-changed", occupant: state, previousNick, session, nickModified }, turn);
+  }
+
+  /**
+   * One session leaves (its own unavailable presence, or an error its server
+   * bounced). The occupant stays while it has other sessions.
+   */
+  leave(occupant: Occupant, session: string, how: { cause: "leave" | "error"; payload: readonly Node[] }, turn: Turn): void {
+    const state = this.#own(occupant);
+    if (state.sessions.size > 1) {
+      state.sessions.delete(session);
+      this.#sessions.delete(session);
+      this.#emit({ kind: "session-left", occupant: state, session, cause: how.cause, payload: how.payload }, turn);
+      return;
+    }
+    this.#removeOccupant(state);
+    this.#emit({ kind: "occupant-left", occupant: state, cause: how.cause, payload: how.payload }, turn);
+  }
+
+  /** The occupant is removed with every session (§8.2 kick, §15.7.2 shutdown). */
+  remove(occupant: Occupant, how: { cause: Exclude<LeaveCause, "leave" | "error" | "destroy">; reason?: string | undefined; actor?: string | undefined }, turn: Turn): void {
+    const state = this.#own(occupant);
+    this.#removeOccupant(state);
+    this.#emit({ kind: "occupant-left", occupant: state, cause: how.cause, payload: [], reason: how.reason, actor: how.actor }, turn);
+  }
+
+  setRole(occupant: Occupant, role: Exclude<Role, "none">, how: { reason?: string | undefined; actor?: string | undefined }, turn: Turn): void {
+    const state = this.#own(occupant);
+    const previous = state.role;
+    if (previous === role) return;
+    state.role = role;
+    this.#emit({ kind: "role-changed", occupant: state, previous, reason: how.reason, actor: how.actor }, turn);
+  }
+
+  // --- the room's lists -----------------------------------------------------
+
+  setAffiliation(jid: string, affiliation: Affiliation, how: { reason?: string | undefined; actor?: string | undefined }, turn: Turn): void {
+    const previous = this.affiliationOf(jid);
+    const reason = how.reason || undefined;
+    if (previous === affiliation && this.#affiliations.get(jid)?.reason === reason) return;
+    if (affiliation === "none") this.#affiliations.delete(jid);
+    else this.#affiliations.set(jid, { affiliation, reason });
+    this.#emit({ kind: "affiliation-changed", jid, affiliation, previous, reason, actor: how.actor }, turn);
+  }
+
+  /** §7.10: reserve `nick` for `jid`, or drop its registration (`undefined`). */
+  setRegistration(jid: string, nick: string | undefined, turn: Turn): void {
+    const previous = this.#registrations.get(jid);
+    if (previous === nick) return;
+    if (previous !== undefined) this.#registrants.delete(previous);
+    if (nick === undefined) {
+      this.#registrations.delete(jid);
+    } else {
+      const holder = this.#registrants.get(nick);
+      if (holder !== undefined && holder !== jid) throw new TypeError(`nick: '${nick}' is registered by another JID`);
+      this.#registrations.set(jid, nick);
+      this.#registrants.set(nick, jid);
+    }
+    this.#emit({ kind: "registration-changed", jid, nick, previous }, turn);
+  }
+
+  configure(config: RoomConfig, turn: Turn): void {
+    const previous = this.#config;
+    this.#config = Object.freeze({ ...config });
+    this.#emit({ kind: "config-changed", config: this.#config, previous }, turn);
+  }
+
+  setSubject(subject: Subject, turn: Turn): void {
+    this.#subject = subject;
+    this.#emit({ kind: "subject-changed", subject }, turn);
+  }
+
+  /**
+   * §7.4: relay a groupchat message (already built: from the occupant JID,
+   * without `to`). A message with a body joins the §7.2.15 history, stamped
+   * with XEP-0203 delay.
+   */
+  say(occupant: Occupant, message: Element, turn: Turn): void {
+    this.#own(occupant);
+    if (this.#history.size > 0 && message.getChild("body") !== undefined) {
+      const delayed = element("message", message.attrs, [
+        ...message.children,
+        element("delay", { xmlns: NS.DELAY, from: this.jid, stamp: xmppDateTime(turn.now) }),
+      ]);
+      // maxchars counts "the complete XML stanzas" (§7.2.15), approximated with
+      // the stanza as stored; `to` differs per recipient and is left out.
+      this.#history.push({ message: delayed, stamp: turn.now, chars: delayed.toString().length });
+    }
+    this.#emit({ kind: "message", occupant, message, stamp: turn.now }, turn);
+  }
+
+  /** §10.9: everyone is out, and the room is no more. */
+  destroy(how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void {
+    const occupants = [...this.#occupants.values()];
+    for (const state of occupants) this.#removeOccupant(state);
+    this.#destroyed = true;
+    this.#emit({ kind: "destroyed", occupants, reason: how.reason, alternate: how.alternate }, turn);
+  }
+
+  /** Announce that this room was just created by `creator` (a real bare JID). */
+  created(creator: string, turn: Turn): void {
+    this.#emit({ kind: "created", creator }, turn);
+  }
+
+  // --- private --------------------------------------------------------------
+
+  #own(occupant: Occupant): OccupantState {
+    const state = this.#occupants.get(occupant.nick);
+    if (state !== occupant) throw new TypeError(`occupant: '${occupant.nick}' is not in ${this.jid}`);
+    return state;
+  }
+
+  #removeOccupant(state: OccupantState): void {
+    state.role = "none";
+    if (this.#occupants.get(state.nick) === state) this.#occupants.delete(state.nick);
+    for (const session of state.sessions) {
+      if (this.#sessions.get(session) === state) this.#sessions.delete(session);
+    }
+  }
+
+  #emit(change: RoomChange, turn: Turn): void {
+    this.#options.emit(this, change, turn);
   }
 }

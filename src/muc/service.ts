@@ -1,21 +1,26 @@
 import type { Element } from "@xmpp/xml";
-import type { AuthQuestion } from "../auth/types.ts";
 import { StanzaError } from "../errors.ts";
-import { parseJid } from "../jid.ts";
+import { parseJid, type Jid } from "../jid.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { addressesOf } from "./addresses.ts";
-import type { Incoming, MucContext } from "./context.ts";
+import { Broadcaster } from "./broadcaster.ts";
+import type { Incoming, MucCore } from "./core.ts";
+import { FEATURES } from "./features/index.ts";
+import { kickOccupants, type KickOptions } from "./features/kick.ts";
+import { Hooks, type Feature } from "./hooks.ts";
 import { handleIq } from "./iq-handler.ts";
-import { kickOccupant, type KickOptions } from "./kick.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
 import { handlePresence } from "./presence-handler.ts";
-import { requestedRegistrationNick } from "./registration.ts";
 import { Room } from "./room.ts";
+import type { RoomChange } from "./room-change.ts";
+import { DEFAULT_ROOM_CONFIG, type RoomConfig } from "./room-config.ts";
 import { ServiceSecret } from "./secret.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
+import { soleChild } from "./stanza.ts";
+import { Turn } from "./turn.ts";
 
 export interface MucServiceOptions {
   /** The component's domain, e.g. `rooms.example.org`. */
@@ -26,8 +31,22 @@ export interface MucServiceOptions {
   now?: () => number;
   /** Key for occupant ids and IQ routing tags; random per process when absent. */
   secret?: string;
+  /** The room features; the standard set (features/index.ts) when absent. */
+  features?: readonly Feature[];
+  /** A new room's configuration. */
+  roomDefaults?: RoomConfig;
   metrics?: Metrics;
   logger?: Logger;
+}
+
+/** What the join gate is asked about an entry: the same three values as mod_muc_http_auth's query. */
+export interface EntryQuestion {
+  /** Bare JID of the user, normalised. */
+  readonly userJID: string;
+  /** Bare JID of the room, normalised. */
+  readonly mucJID: string;
+  /** The nick as the service would use it. */
+  readonly nickname: string;
 }
 
 /** Something that would put a user in a room under a nick: the question for the join gate. */
@@ -35,26 +54,42 @@ export interface EntryRequest {
   readonly kind: "join" | "nick-change" | "registration";
   readonly roomNode: string;
   readonly userHost: string;
-  readonly question: AuthQuestion;
+  readonly question: EntryQuestion;
 }
 
+/** Who a kick over HTTP names: a nick, or every occupant of an account. */
+export type KickTarget = { readonly nick: string } | { readonly account: string };
+
+export type KickOutcome = { readonly kicked: readonly string[] } | { readonly refused: "no-room" | "nobody" };
+
+/** Something that wants to hear of every room change (the store, metrics, events). */
+export type ChangeListener = (room: Room, change: RoomChange, turn: Turn) => void;
+
 /**
- * The XEP-0045 service: all rooms, and one entry point that takes a stanza
- * and appends the stanzas to send to `out`. Synchronous and free of I/O, so
- * it runs in memory in tests exactly as in production; the join gate sits in
- * front of it (src/xmpp), never inside.
+ * The XEP-0045 service: the rooms in memory, one entry point that takes a
+ * stanza and appends the stanzas to send to `out`, and the commands other
+ * parts (HTTP, shutdown) call. Synchronous and free of I/O, so it runs in
+ * memory in tests exactly as in production; the join gate and room loading
+ * sit in front of it (src/xmpp), never inside.
  *
- * Refusals are thrown as StanzaError by the handlers and become error
- * replies here, in one place; anything else thrown is a bug, logged and
- * answered with internal-server-error so one bad stanza never stops the room.
+ * Rooms change only through their own methods (room.ts); each change goes to
+ * the broadcaster (stanzas), the features' `changed` hooks, then the
+ * listeners (`subscribe`), in that order. Refusals are thrown as StanzaError
+ * by the handlers and become error replies here, in one place; anything
+ * else thrown is a bug, logged and answered with internal-server-error so
+ * one bad stanza never stops the room.
  */
-export class MucService implements MucContext {
+export class MucService implements MucCore {
   readonly domain: string;
-  readonly rooms = new Map<string, Room>();
+  readonly hooks: Hooks;
   readonly now: () => number;
   readonly secret: ServiceSecret;
   readonly historySize: number;
   readonly metrics: Metrics | undefined;
+  readonly #rooms = new Map<string, Room>();
+  readonly #broadcaster: Broadcaster;
+  readonly #listeners: ChangeListener[] = [];
+  readonly #roomDefaults: RoomConfig;
   readonly #logger: Logger | undefined;
 
   constructor(options: MucServiceOptions) {
@@ -66,26 +101,59 @@ export class MucService implements MucContext {
     this.historySize = historySize;
     this.now = options.now ?? Date.now;
     this.secret = new ServiceSecret(options.secret);
+    this.hooks = new Hooks(options.features ?? FEATURES);
+    this.#broadcaster = new Broadcaster(this.hooks);
+    this.#roomDefaults = options.roomDefaults ?? DEFAULT_ROOM_CONFIG;
     this.metrics = options.metrics;
     this.#logger = options.logger;
   }
 
+  /** Rooms in memory, by normalised bare JID. */
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  /** A room by its bare JID (any case). */
+  room(jid: string): Room | undefined {
+    const parsed = parseJid(jid);
+    return parsed && !parsed.resource ? this.#rooms.get(parsed.bare) : undefined;
+  }
+
+  /** Occupants (nicks) in all rooms; O(rooms), for metrics scrapes. */
+  get occupantCount(): number {
+    let n = 0;
+    for (const room of this.#rooms.values()) n += room.occupants.size;
+    return n;
+  }
+
+  /** Hear of every room change from now on; returns the unsubscribe. A listener that throws is logged, never propagated. */
+  subscribe(listener: ChangeListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i !== -1) this.#listeners.splice(i, 1);
+    };
+  }
+
+  // --- stanzas ----------------------------------------------------------------
+
   /** Handle one stanza from the XMPP server; what to send goes to `out`. */
   handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean } = {}): void {
-    const inc = this.#incoming(stanza, out);
+    const turn = new Turn(this.now(), out);
+    const inc = this.#incoming(stanza, turn);
     if (!inc) return;
     const incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
     const mark = out.length;
     try {
       switch (stanza.name) {
         case "presence":
-          handlePresence(this, incoming, out);
+          handlePresence(this, incoming, turn);
           break;
         case "message":
-          handleMessage(this, incoming, out);
+          handleMessage(this, incoming, turn);
           break;
         case "iq":
-          handleIq(this, incoming, out);
+          handleIq(this, incoming, turn);
           break;
       }
     } catch (err) {
@@ -102,15 +170,16 @@ export class MucService implements MucContext {
    *
    * A nick already taken is deliberately NOT settled here: answering
    * `conflict` before the gate would let a user the gate denies probe who
-   * is in the room, and DESIGN.md promises a denied user learns nothing of
-   * it. The conflict is found when the decision is applied. Changes nothing.
+   * is in the room, and a denied user must learn nothing of it (README
+   * "Join authorization"). The conflict is found when the decision is
+   * applied. Changes nothing.
    */
   entryRequest(stanza: Element): EntryRequest | undefined {
     if (stanza.attrs.type !== undefined && !(stanza.name === "iq" && stanza.attrs.type === "set")) return undefined;
     if (stanza.name !== "presence" && stanza.name !== "iq") return undefined;
     const { from, to } = addressesOf(stanza);
     if (!from || !to || !to.local || to.domain !== this.domain) return undefined;
-    const room = this.rooms.get(to.bare);
+    const room = this.#rooms.get(to.bare);
     const ask = (kind: EntryRequest["kind"], nickname: string): EntryRequest => ({
       kind,
       roomNode: to.local,
@@ -119,10 +188,15 @@ export class MucService implements MucContext {
     });
     if (stanza.name === "iq") {
       if (to.resource || !room) return undefined;
-      const requested = requestedRegistrationNick(stanza);
-      if (requested === undefined) return undefined;
-      const prepared = prepareNick(requested);
-      return "nick" in prepared ? ask("registration", prepared.nick) : undefined;
+      const payload = soleChild(stanza);
+      if (!payload) return undefined;
+      for (const route of this.hooks.iqRoutes("room", "set", payload.attrs.xmlns, payload.name)) {
+        const requested = route.entryNick?.(stanza, payload);
+        if (requested === undefined) continue;
+        const prepared = prepareNick(requested);
+        return "nick" in prepared ? ask("registration", prepared.nick) : undefined;
+      }
+      return undefined;
     }
     if (!to.resource) return undefined;
     const prepared = prepareNick(to.resource);
@@ -138,45 +212,96 @@ export class MucService implements MucContext {
     out.push(errorReply(stanza, refuse.notAuthorized(), stanza.attrs.to ?? this.domain));
   }
 
-  /** A room by its bare JID (any case). */
-  room(jid: string): Room | undefined {
-    const parsed = parseJid(jid);
-    return parsed && !parsed.resource ? this.rooms.get(parsed.bare) : undefined;
-  }
+  // --- commands ---------------------------------------------------------------
 
   /** Remove occupants from a room, XEP-0045 §8.2 (the HTTP and shutdown kicks). */
   kick(room: Room, occupants: readonly Occupant[], options: KickOptions, out: Element[]): void {
-    for (const occupant of occupants) {
-      if (room.occupants.get(occupant.nick) !== occupant) continue;
-      kickOccupant(this, room, occupant, options, out);
+    kickOccupants(this, room, occupants, options, new Turn(this.now(), out));
+  }
+
+  /** Kick by nick, or every occupant of an account (POST /muc_kick), with status 307. */
+  kickFrom(roomJid: string, target: KickTarget, reason: string | undefined, out: Element[]): KickOutcome {
+    const room = this.room(roomJid);
+    if (!room) return { refused: "no-room" };
+    let occupants: Occupant[];
+    if ("nick" in target) {
+      const prepared = prepareNick(target.nick);
+      const occupant = "nick" in prepared ? room.occupants.get(prepared.nick) : undefined;
+      occupants = occupant ? [occupant] : [];
+    } else {
+      occupants = [...room.occupants.values()].filter((o) => o.bare === target.account);
     }
+    if (occupants.length === 0) return { refused: "nobody" };
+    this.kick(room, occupants, { reason, cause: "kick" }, out);
+    return { kicked: occupants.map((o) => o.nick) };
   }
 
   /** Every occupant leaves with status 332, XEP-0045 §15.7.2 ("system shutdown"). */
   shutdown(out: Element[]): void {
-    for (const room of [...this.rooms.values()]) {
-      this.kick(room, [...room.occupants.values()], { status: "332" }, out);
+    for (const room of [...this.#rooms.values()]) {
+      this.kick(room, [...room.occupants.values()], { cause: "shutdown" }, out);
     }
   }
 
-  /** Occupants (nicks) in all rooms; O(rooms), for metrics scrapes. */
-  get occupantCount(): number {
-    let n = 0;
-    for (const room of this.rooms.values()) n += room.occupants.size;
-    return n;
-  }
-
-  createRoom(jid: string, node: string): Room {
-    const room = new Room(jid, node, this.historySize);
-    this.rooms.set(jid, room);
+  createRoom(jid: Jid, creator: Jid, turn: Turn): Room {
+    const room = this.#newRoom(jid.bare, jid.local, turn.now);
+    this.#rooms.set(room.jid, room);
+    room.created(creator.bare, turn);
+    // §10.1.1: the creator is the room's owner.
+    room.setAffiliation(creator.bare, "owner", {}, turn);
+    for (const hook of this.hooks.created) hook.created({ core: this, room, creator, turn });
     return room;
   }
 
-  destroyIfEmpty(room: Room): void {
-    if (room.isEmpty && this.rooms.get(room.jid) === room) this.rooms.delete(room.jid);
+  destroyRoom(room: Room, how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void {
+    if (this.#rooms.get(room.jid) !== room) return;
+    room.destroy(how, turn);
   }
 
-  #incoming(stanza: Element, out: Element[]): Incoming | undefined {
+  // --- private ----------------------------------------------------------------
+
+  #newRoom(jid: string, node: string, createdAt: number): Room {
+    return new Room({
+      jid,
+      node,
+      config: this.#roomDefaults,
+      historySize: this.historySize,
+      createdAt,
+      occupantId: (bare) => this.secret.occupantId(jid, bare),
+      emit: (room, change, turn) => this.#changed(room, change, turn),
+    });
+  }
+
+  #changed(room: Room, change: RoomChange, turn: Turn): void {
+    this.#broadcaster.apply(room, change, turn);
+    this.hooks.changed(room, change, turn);
+    for (const listener of this.#listeners) {
+      try {
+        listener(room, change, turn);
+      } catch (err) {
+        this.#logger?.error({ err, room: room.jid, change: change.kind }, "bug: room change listener threw");
+      }
+    }
+    if (change.kind === "destroyed") {
+      if (this.#rooms.get(room.jid) === room) this.#rooms.delete(room.jid);
+    } else if (change.kind === "occupant-left" && room.isEmpty) {
+      this.#emptied(room, turn);
+    }
+  }
+
+  /** The last occupant left: the features decide whether the room goes (§10.1.3). */
+  #emptied(room: Room, turn: Turn): void {
+    for (const hook of this.hooks.emptied) {
+      const decision = hook.emptied(room);
+      if (decision === "destroy") {
+        this.destroyRoom(room, {}, turn);
+        return;
+      }
+      if (decision === "keep") return;
+    }
+  }
+
+  #incoming(stanza: Element, turn: Turn): Incoming | undefined {
     if (stanza.name !== "presence" && stanza.name !== "message" && stanza.name !== "iq") return undefined;
     const { from, to } = addressesOf(stanza);
     // Nobody to answer: a stanza without a usable sender is dropped.
@@ -185,10 +310,10 @@ export class MucService implements MucContext {
       return undefined;
     }
     if (!to || to.domain !== this.domain) {
-      this.#refuse(stanza, refuse.jidMalformed("Invalid destination address"), out);
+      this.#refuse(stanza, refuse.jidMalformed("Invalid destination address"), turn.out);
       return undefined;
     }
-    const room = to.local ? this.rooms.get(to.bare) : undefined;
+    const room = to.local ? this.#rooms.get(to.bare) : undefined;
     return { stanza, from, to, room, occupant: room?.sessions.get(from.full) };
   }
 

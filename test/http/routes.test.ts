@@ -64,10 +64,9 @@ describe("routing", () => {
     const f = httpFixture();
     const broken = {
       domain: f.service.domain,
-      room: (): never => {
+      kickFrom: (): never => {
         throw new Error("secret detail");
       },
-      kick: () => {},
     };
     const { createApp } = await import("../../src/http/app.ts");
     const app = createApp({

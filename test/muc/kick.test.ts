@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { Turn } from "../../src/muc/turn.ts";
 import { DOMAIN, MUC_ADMIN, errorCondition, errorType, fixture, itemOf, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §8.2 kicking an occupant: by a moderator over muc#admin, and by the service (HTTP kick). */
@@ -90,7 +91,7 @@ describe("kicking over muc#admin", () => {
 
   test("an owner cannot be kicked, even by an owner (not-allowed)", () => {
     const f = room();
-    f.service.room(ROOM)!.affiliations.set("dave@d.test", "owner");
+    f.service.room(ROOM)!.setAffiliation("dave@d.test", "owner", {}, new Turn(0));
     f.join("dave@d.test/x", "lobby", "Dave");
     const out = f.kick(ALICE, "lobby", "Dave");
     expect(out).toHaveLength(1);

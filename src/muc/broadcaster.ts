@@ -1,0 +1,99 @@
+import type { Hooks } from "./hooks.ts";
+import { broadcast, broadcastPresence, presenceFor, type PresenceChange } from "./presence.ts";
+import type { Room } from "./room.ts";
+import type { LeaveCause, RoomChange } from "./room-change.ts";
+import { addressed, element } from "./stanza.ts";
+import type { Turn } from "./turn.ts";
+
+/** XEP-0045 status codes of removals (§8.2 kick 307, §15.7.2 shutdown 332, 333 an error removed it). */
+const LEAVE_STATUS: Record<LeaveCause, readonly string[]> = {
+  leave: [],
+  error: ["333"],
+  kick: ["307"],
+  shutdown: ["332"],
+  destroy: [],
+};
+
+/**
+ * Turns room changes into the stanzas the occupants get (XEP-0045 §7-§10),
+ * in the turn they happen. A removed occupant hears of its removal first, in
+ * `turn.out`; the room's copies go to `turn.roster` (see turn.ts).
+ */
+export class Broadcaster {
+  constructor(readonly hooks: Hooks) {}
+
+  apply(room: Room, change: RoomChange, turn: Turn): void {
+    switch (change.kind) {
+      case "occupant-joined": {
+        // §7.2.3: everyone, the newcomer's sessions included, learns of it;
+        // 201 tells the creator it made the room (§10.1.2), 210 that its nick was changed.
+        const selfStatuses = [...(change.created ? ["201"] : []), ...(change.nickModified ? ["210"] : [])];
+        this.#presence(room, change.occupant, { selfStatuses }, turn);
+        return;
+      }
+      case "session-joined": {
+        // Another session of a nick already present: the room shows nothing new; this session gets its self-presence.
+        const self = presenceFor(change.occupant, { selfStatuses: change.nickModified ? ["210"] : [] }, "self", this.hooks.occupantMarks(change.occupant));
+        turn.out.push(addressed(self, change.session));
+        return;
+      }
+      case "presence-changed":
+        this.#presence(room, change.occupant, {}, turn);
+        return;
+      case "nick-changed": {
+        // §7.6: the old nick leaves with 303 naming the new one, then the new nick's presence.
+        const from = `${room.jid}/${change.previousNick}`;
+        this.#presence(room, change.occupant, { type: "unavailable", statuses: ["303"], newNick: change.occupant.nick, from }, turn);
+        this.#presence(room, change.occupant, { selfStatuses: change.nickModified ? ["210"] : [] }, turn);
+        return;
+      }
+      case "session-left": {
+        const leave = { type: "unavailable" as const, statuses: LEAVE_STATUS[change.cause], payload: change.payload, role: "none" as const, session: change.session };
+        turn.out.push(addressed(presenceFor(change.occupant, leave, "self", this.hooks.occupantMarks(change.occupant)), change.session));
+        return;
+      }
+      case "occupant-left":
+        this.#presence(
+          room,
+          change.occupant,
+          { type: "unavailable", statuses: LEAVE_STATUS[change.cause], payload: change.payload, reason: change.reason, actor: change.actor },
+          turn,
+        );
+        return;
+      case "role-changed":
+        this.#presence(room, change.occupant, { reason: change.reason, actor: change.actor }, turn);
+        return;
+      case "affiliation-changed":
+        // §7.10, §9: an affiliation change of a user in the room is shown to everyone.
+        for (const occupant of room.occupants.values()) {
+          if (occupant.bare === change.jid) this.#presence(room, occupant, { reason: change.reason, actor: change.actor }, turn);
+        }
+        return;
+      case "subject-changed":
+        broadcast(room, change.subject.message, turn.roster);
+        return;
+      case "message":
+        broadcast(room, change.message, turn.roster);
+        return;
+      case "destroyed": {
+        // §10.9: each occupant hears only of itself; the room has nobody left to tell.
+        const attrs: Record<string, string> = {};
+        if (change.alternate) attrs.jid = change.alternate;
+        const destroy = element("destroy", attrs, change.reason ? [element("reason", {}, [change.reason])] : []);
+        for (const occupant of change.occupants) {
+          const self = presenceFor(occupant, { type: "unavailable", payload: [], destroy }, "self", this.hooks.occupantMarks(occupant));
+          for (const session of occupant.sessions) turn.out.push(addressed(self, session));
+        }
+        return;
+      }
+      case "created":
+      case "registration-changed":
+      case "config-changed":
+        return;
+    }
+  }
+
+  #presence(room: Room, occupant: Parameters<typeof broadcastPresence>[1], change: PresenceChange, turn: Turn): void {
+    broadcastPresence(room, occupant, change, this.hooks.occupantMarks(occupant), turn.out, turn.roster);
+  }
+}

@@ -1,0 +1,74 @@
+import type { Element, Node } from "@xmpp/xml";
+import type { Feature, IqContext } from "../hooks.ts";
+import { NS } from "../namespaces.ts";
+import { refuse } from "../stanza-error.ts";
+import { element } from "../stanza.ts";
+
+/**
+ * XEP-0030 discovery of the service (XEP-0045 §6.1-6.3) and of its rooms
+ * (§6.4-6.5). What a room is, is what its features say: each contributes its
+ * `<feature var>`s and muc#roominfo fields (hooks.ts DiscoHooks).
+ */
+
+/** What every room is until the features that would change it exist (issue: the rest of XEP-0045). */
+const ROOM_BASE = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, "muc_open", "muc_semianonymous", "muc_unmoderated", "muc_unsecured", NS.MUC_STABLE_ID];
+
+function features(vars: readonly string[]): Element[] {
+  return vars.map((v) => element("feature", { var: v }));
+}
+
+function field(name: string, value: string, type?: string): Element {
+  const attrs: Record<string, string> = { var: name };
+  if (type) attrs.type = type;
+  return element("field", attrs, [element("value", {}, [value])]);
+}
+
+function noNode(payload: Element): void {
+  if (payload.attrs.node) throw refuse.itemNotFound("No such node");
+}
+
+function serviceInfo({ core, payload }: IqContext): Element {
+  noNode(payload);
+  return element("query", { xmlns: NS.DISCO_INFO }, [
+    element("identity", { category: "conference", type: "text", name: "mucgate" }),
+    ...features([NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, ...core.hooks.serviceFeatures]),
+  ]);
+}
+
+/** §6.3: the public rooms, with their names. */
+function serviceItems({ core, payload }: IqContext): Element {
+  noNode(payload);
+  const items: Node[] = [];
+  for (const room of core.rooms.values()) {
+    if (!room.config.public) continue;
+    items.push(element("item", { jid: room.jid, name: room.config.name || room.node }));
+  }
+  return element("query", { xmlns: NS.DISCO_ITEMS }, items);
+}
+
+/** §6.4 with the muc#roominfo extension (XEP-0128), so clients can show the room before joining. */
+function roomInfo({ core, room, occupant, payload }: IqContext): Element {
+  noNode(payload);
+  const r = room!;
+  const asker = occupant ? "occupant" : "outsider";
+  const fields = [field("FORM_TYPE", NS.MUC_ROOMINFO, "hidden")];
+  for (const f of core.hooks.roomInfo(r, asker)) fields.push(field(f.var, f.value, f.type));
+  // The head count is for occupants only: a user the gate keeps out learns nothing of who is inside.
+  if (asker === "occupant") fields.push(field("muc#roominfo_occupants", String(r.occupants.size)));
+  return element("query", { xmlns: NS.DISCO_INFO }, [
+    element("identity", { category: "conference", type: "text", name: r.config.name || r.node }),
+    ...features([...ROOM_BASE, ...core.hooks.roomFeatures(r)]),
+    element("x", { xmlns: NS.DATA, type: "result" }, fields),
+  ]);
+}
+
+export const discovery: Feature = {
+  name: "discovery",
+  iq: [
+    { to: "service", type: "get", xmlns: NS.DISCO_INFO, name: "query", handle: serviceInfo },
+    { to: "service", type: "get", xmlns: NS.DISCO_ITEMS, name: "query", handle: serviceItems },
+    { to: "room", type: "get", xmlns: NS.DISCO_INFO, name: "query", handle: roomInfo },
+    // §6.5: a room MAY list its occupants; this one does not, so non-occupants learn nothing of who is inside.
+    { to: "room", type: "get", xmlns: NS.DISCO_ITEMS, name: "query", handle: () => element("query", { xmlns: NS.DISCO_ITEMS }) },
+  ],
+};

@@ -1,0 +1,62 @@
+import type { Element } from "@xmpp/xml";
+import type { Feature } from "../hooks.ts";
+import type { Room } from "../room.ts";
+import { refuse } from "../stanza-error.ts";
+import { addressed, element } from "../stanza.ts";
+import { booleanField } from "./config-fields.ts";
+
+/** What a newcomer gets while no subject is set: an empty `<subject/>` from the room, built once per room. */
+const noSubjects = new WeakMap<Room, Element>();
+
+function noSubject(room: Room): Element {
+  let message = noSubjects.get(room);
+  if (message === undefined) {
+    message = element("message", { type: "groupchat", from: room.jid }, [element("subject", {})]);
+    noSubjects.set(room, message);
+  }
+  return message;
+}
+
+/**
+ * §8.1 the room's subject: a groupchat message with a subject and no body
+ * changes it — moderators always, participants when the owner allows it
+ * (§10.2 `changesubject`). Every newcomer gets it last (§7.2.16), an empty
+ * one while none is set: that is how clients know the join is complete.
+ */
+export const subject: Feature = {
+  name: "subject",
+  config: [booleanField("muc#roomconfig_changesubject", "Allow anyone to set the room's subject", "changeSubject")],
+  roomInfo(room, asker) {
+    const fields = [{ var: "muc#roomconfig_changesubject", value: room.config.changeSubject ? "1" : "0" }];
+    // What happens inside is for occupants: a user the gate keeps out learns nothing of the room.
+    if (asker === "occupant") fields.push({ var: "muc#roominfo_subject", value: room.subject?.text ?? "" });
+    return fields;
+  },
+  groupchat: [
+    {
+      priority: 100,
+      filter({ core, room, occupant, stanza, turn }) {
+        const hasSubject = stanza.getChild("subject") !== undefined;
+        if (!hasSubject || stanza.getChild("body") !== undefined || stanza.getChild("thread") !== undefined) return undefined;
+        if (!occupant.isModerator && !room.config.changeSubject) {
+          throw refuse.forbidden("Only moderators may change the subject in this room");
+        }
+        const text = stanza.getChild("subject")!.getText();
+        const message = element("message", { type: "groupchat", from: occupant.jid }, [
+          element("subject", {}, [text]),
+          ...core.hooks.occupantMarks(occupant),
+        ]);
+        room.setSubject({ text, from: occupant.jid, by: occupant.bare, stamp: turn.now, message }, turn);
+        return "handled";
+      },
+    },
+  ],
+  joined: [
+    {
+      priority: -1000, // always last (§7.2.16)
+      send({ room, session, turn }) {
+        turn.out.push(addressed(room.subject?.message ?? noSubject(room), session));
+      },
+    },
+  ],
+};
