@@ -35,7 +35,7 @@ export interface Config {
   /** The MUC service's domain, lower case (RFC 7622 §3.2). */
   readonly component_jid: string;
   readonly component_secret: string;
-  /** `xmpp://host:port` as given; @xmpp/component defaults a missing port to 5347. */
+  /** `xmpp://host:port`, always with the port (5347 when the file leaves it out) and no trailing "/". */
   readonly component_service: string;
   readonly http_interface: string;
   readonly http_port: number;
@@ -210,6 +210,21 @@ function isXmppService(text: string): boolean {
   return match !== null && port >= 1 && port <= 65535;
 }
 
+/** `xmpp://host:port` exactly: the trailing "/" gone, the default port written out. */
+function canonicalXmppService(text: string): string {
+  const bare = text.endsWith("/") ? text.slice(0, -1) : text;
+  return XMPP_SERVICE.exec(text)![1] === undefined ? `${bare}:5347` : bare;
+}
+
+/** The query parameters mucgate appends to muc_http_auth_url (README "Join authorization"). */
+const AUTH_QUERY_PARAMETERS = ["userJID", "mucJID", "nickname"] as const;
+
+function carriedAuthParameter(text: string): string | undefined {
+  const params = URL.parse(text)?.searchParams;
+  return AUTH_QUERY_PARAMETERS.find((name) => params?.has(name));
+}
+
+
 const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfies LogLevel[];
 
 const seconds = z.number(expecting("a number of seconds >= 0 (0 = do not cache)")).min(0);
@@ -242,6 +257,7 @@ const SCHEMAS = {
     .string(expecting("xmpp://host:port"))
     .min(1)
     .refine(isXmppService, expecting("xmpp://host:port (port 1..65535, 5347 when left out)"))
+    .transform(canonicalXmppService)
     .default(DEFAULTS.component_service),
   http_interface: z
     .string(expecting("a non-empty string (an address to listen on, e.g. 127.0.0.1)"))
@@ -257,6 +273,10 @@ const SCHEMAS = {
     .refine((text) => URL.parse(text)?.hostname !== "", "is not a valid absolute http(s) URL: it has no host")
     // mucgate appends ?userJID=…&mucJID=…&nickname=…; after a fragment they would never be sent.
     .refine((text) => !text.includes("#"), "must not contain a #fragment (the query parameters are appended to the URL)")
+    .refine(
+      (text) => carriedAuthParameter(text) === undefined,
+      "must not already carry a userJID, mucJID or nickname query parameter (mucgate appends them to the URL)",
+    )
     .optional(),
   muc_http_auth_enabled_for: roomsByHost.optional(),
   muc_http_auth_disabled_for: roomsByHost.optional(),

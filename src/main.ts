@@ -8,7 +8,7 @@ import { createGate } from "./auth/create-gate.ts";
 import { parseCli, USAGE } from "./cli.ts";
 import { loadConfigFile } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { createLogger, silentLogger } from "./log.ts";
+import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { startMucgate } from "./mucgate.ts";
 
@@ -32,16 +32,10 @@ function main(): void {
     return;
   }
 
-  const metrics = new Metrics();
   let config;
-  let logger;
-  let authorizer;
   try {
+    // Every rule about the configuration is checked here, once: what passes starts.
     config = loadConfigFile(cli.config, process.env);
-    // --check-config only validates: nothing is logged, nothing starts.
-    logger = cli.checkConfig ? silentLogger : createLogger(config.log_level);
-    // Building the gate validates what only it understands (e.g. the auth URL's query).
-    authorizer = createGate(config, { logger, metrics });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`mucgate: invalid configuration${cli.config ? ` in ${cli.config}` : ""}:`);
@@ -53,6 +47,9 @@ function main(): void {
     return;
   }
 
+  const logger = createLogger(config.log_level);
+  const metrics = new Metrics();
+  const authorizer = createGate(config, { logger, metrics });
   const mucgate = startMucgate(config, { logger, authorizer, metrics });
 
   const shutdown = (signal: string) => {

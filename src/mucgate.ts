@@ -6,6 +6,7 @@ import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { MucService } from "./muc/service.ts";
 import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import { RoomLoader } from "./room-loader.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
 export interface MucgateDeps {
@@ -43,6 +44,7 @@ export function startMucgate(config: Config, deps: MucgateDeps): Mucgate {
   let send: (stanzas: Element[]) => void = () => {};
   const router = new StanzaRouter({
     service,
+    rooms: new RoomLoader({ service, logger }),
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
     send: (stanzas) => send(stanzas),

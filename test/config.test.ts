@@ -109,9 +109,11 @@ describe("values from the file", () => {
     expect(config.muc_http_auth_url).toBe(url);
   });
 
-  test("component_service may leave out the port", () => {
+  test("component_service may leave out the port (5347) and end in a slash; it is kept as xmpp://host:port", () => {
     const config = parseConfig({ toml: `${MINIMAL}\ncomponent_service = "xmpp://xmpp.example.org"` });
-    expect(config.component_service).toBe("xmpp://xmpp.example.org");
+    expect(config.component_service).toBe("xmpp://xmpp.example.org:5347");
+    expect(parseConfig({ toml: `${MINIMAL}\ncomponent_service = "xmpp://127.0.0.1:5347/"` }).component_service).toBe("xmpp://127.0.0.1:5347");
+    expect(parseConfig({ toml: `${MINIMAL}\ncomponent_service = "xmpp://[::1]/"` }).component_service).toBe("xmpp://[::1]:5347");
   });
 
   test("fractional seconds are allowed for durations and 0 turns a cache off", () => {
@@ -300,7 +302,13 @@ describe("every problem names its key", () => {
   });
 
   test("a bad auth URL", () => {
-    for (const url of ["ftp://auth.example.org/", "auth.example.org/check", "http://", "https://auth.example.org/#frag"]) {
+    for (const url of [
+      "ftp://auth.example.org/",
+      "auth.example.org/check",
+      "http://",
+      "https://auth.example.org/#frag",
+      "https://auth.example.org/check?nickname=x",
+    ]) {
       const error = configError({ toml: MINIMAL.replace("https://auth.example.org/check", url) });
       lineFor(error, "muc_http_auth_url");
       // Invalid, not also "required".

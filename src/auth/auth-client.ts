@@ -1,4 +1,3 @@
-import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -86,27 +85,27 @@ export class AuthClient implements AuthAsker {
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConfigError("url", `not a valid URL`);
+      throw new TypeError(`url: not a valid URL`);
     }
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new ConfigError("url", `must be http:// or https://, got ${parsed.protocol}`);
+      throw new TypeError(`url: must be http:// or https://, got ${parsed.protocol}`);
     }
     for (const name of OUR_PARAMS) {
       if (parsed.searchParams.has(name)) {
-        throw new ConfigError("url", `must not already carry the ${name} query parameter`);
+        throw new TypeError(`url: must not already carry the ${name} query parameter`);
       }
     }
     if (authorizationHeader !== undefined && (typeof authorizationHeader !== "string" || /[\r\n\0]/.test(authorizationHeader))) {
-      throw new ConfigError("authorizationHeader", "must be a string without line breaks");
+      throw new TypeError("authorizationHeader: must be a string without line breaks");
     }
     if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new ConfigError("timeout", `must be a positive number of seconds, got ${String(timeout)}`);
+      throw new TypeError(`timeout: must be a positive number of seconds, got ${String(timeout)}`);
     }
     if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-      throw new ConfigError("maxBodyBytes", `must be a positive integer, got ${String(maxBodyBytes)}`);
+      throw new TypeError(`maxBodyBytes: must be a positive integer, got ${String(maxBodyBytes)}`);
     }
     if (options.fetch !== undefined && typeof options.fetch !== "function") {
-      throw new ConfigError("fetch", "must be a function");
+      throw new TypeError("fetch: must be a function");
     }
 
     // The configured query string is kept verbatim (re-serialising it through

@@ -1,10 +1,9 @@
 import type { Config } from "../config.ts";
-import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { AuthClient, type AuthAsker, type FetchLike } from "./auth-client.ts";
 import { Gate } from "./gate.ts";
-import { compilePolicy, policyNeverApplies } from "./policy.ts";
+import { compilePolicy } from "./policy.ts";
 import type { AuthAnswer } from "./types.ts";
 
 export interface GateDeps {
@@ -31,68 +30,40 @@ export type GateConfig = Pick<
   | "muc_http_auth_max_concurrency"
 >;
 
-/** Stands in for the client when no URL is configured because no room needs asking. */
+/** Stands in for the client when no URL is configured because no room needs asking (it is never asked; if it were, it fails closed). */
 const NO_SERVICE: AuthAsker = {
   ask: (): Promise<AuthAnswer> =>
     Promise.resolve({ allowed: false, failure: true, reason: "muc_http_auth_url is not configured" }),
 };
 
-/** The parts' option names → the config keys they come from. */
-const KEYS: Record<string, keyof GateConfig> = {
-  url: "muc_http_auth_url",
-  authorizationHeader: "muc_http_auth_authorization_header",
-  timeout: "muc_http_auth_timeout",
-  ttl: "muc_http_auth_cache_ttl",
-  negativeTtl: "muc_http_auth_negative_cache_ttl",
-  max: "muc_http_auth_cache_size",
-  maxConcurrency: "muc_http_auth_max_concurrency",
-};
-
 /**
- * Wire policy + HTTP client + gate from the `muc_http_auth_*` keys. Throws a
- * `ConfigError` naming the key when a value is unusable.
+ * Wire policy + HTTP client + gate from the `muc_http_auth_*` keys, already
+ * validated by src/config.ts (which also guarantees a URL whenever some room
+ * needs asking).
  */
 export function createGate(config: GateConfig, deps: GateDeps): Gate {
-  try {
-    const policyOptions = {
-      enabledFor: config.muc_http_auth_enabled_for,
-      disabledFor: config.muc_http_auth_disabled_for,
-    };
-    const policy = compilePolicy(policyOptions);
-    let client: AuthAsker;
-    if (config.muc_http_auth_url === undefined) {
-      if (!policyNeverApplies(policyOptions)) {
-        throw new ConfigError("muc_http_auth_url", "required unless auth is off for every room");
-      }
-      client = NO_SERVICE;
-    } else {
-      client = new AuthClient({
-        url: config.muc_http_auth_url,
-        authorizationHeader: config.muc_http_auth_authorization_header,
-        timeout: config.muc_http_auth_timeout,
-        insecure: config.muc_http_auth_insecure,
-        fetch: deps.fetch,
-        metrics: deps.metrics,
-        logger: deps.logger,
-      });
-    }
-    return new Gate({
-      client,
-      policy,
-      ttl: config.muc_http_auth_cache_ttl,
-      negativeTtl: config.muc_http_auth_negative_cache_ttl,
-      max: config.muc_http_auth_cache_size,
-      maxConcurrency: config.muc_http_auth_max_concurrency,
-      perf: deps.perf,
-      metrics: deps.metrics,
-      logger: deps.logger,
-    });
-  } catch (err) {
-    // The parts name their own options ("maxConcurrency"); report the config key.
-    if (err instanceof ConfigError && Object.hasOwn(KEYS, err.key)) {
-      const key = KEYS[err.key]!;
-      throw new ConfigError(key, err.message.slice(err.key.length + 2));
-    }
-    throw err;
-  }
+  const policy = compilePolicy({ enabledFor: config.muc_http_auth_enabled_for, disabledFor: config.muc_http_auth_disabled_for });
+  const client: AuthAsker =
+    config.muc_http_auth_url === undefined
+      ? NO_SERVICE
+      : new AuthClient({
+          url: config.muc_http_auth_url,
+          authorizationHeader: config.muc_http_auth_authorization_header,
+          timeout: config.muc_http_auth_timeout,
+          insecure: config.muc_http_auth_insecure,
+          fetch: deps.fetch,
+          metrics: deps.metrics,
+          logger: deps.logger,
+        });
+  return new Gate({
+    client,
+    policy,
+    ttl: config.muc_http_auth_cache_ttl,
+    negativeTtl: config.muc_http_auth_negative_cache_ttl,
+    max: config.muc_http_auth_cache_size,
+    maxConcurrency: config.muc_http_auth_max_concurrency,
+    perf: deps.perf,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
 }

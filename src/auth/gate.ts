@@ -1,6 +1,5 @@
 import { LRUCache } from "lru-cache";
 import pLimit, { type LimitFunction } from "p-limit";
-import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics, type DecisionSource } from "../metrics.ts";
@@ -77,7 +76,7 @@ function reasonOf(a: AuthAnswer): string {
 
 function positiveInteger(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new ConfigError(name, `must be a positive integer, got ${String(v)}`);
+    throw new TypeError(`${name}: must be a positive integer, got ${String(v)}`);
   }
   return v;
 }
@@ -85,7 +84,7 @@ function positiveInteger(name: string, v: unknown): number {
 /** Seconds (≥ 0, finite) to lru-cache milliseconds; 0 stays 0 (= do not cache). */
 function ttlMs(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new ConfigError(name, `must be a number of seconds ≥ 0, got ${String(v)}`);
+    throw new TypeError(`${name}: must be a number of seconds ≥ 0, got ${String(v)}`);
   }
   return Math.ceil(v * 1000);
 }
@@ -125,15 +124,15 @@ export class Gate implements JoinAuthorizer {
   constructor(options: GateOptions) {
     const { client, policy, perf } = options;
     if (client === null || typeof client !== "object" || typeof client.ask !== "function") {
-      throw new ConfigError("client", "must have an ask(question) method");
+      throw new TypeError("client: must have an ask(question) method");
     }
-    if (typeof policy !== "function") throw new ConfigError("policy", "must be a function (see compilePolicy)");
+    if (typeof policy !== "function") throw new TypeError("policy: must be a function (see compilePolicy)");
     this.#ttlMs = ttlMs("ttl", options.ttl);
     this.#negativeTtlMs = ttlMs("negativeTtl", options.negativeTtl);
     const max = positiveInteger("max", options.max);
     this.#limit = pLimit(positiveInteger("maxConcurrency", options.maxConcurrency));
     if (perf !== undefined && (perf === null || typeof perf.now !== "function")) {
-      throw new ConfigError("perf", "must have a now() method returning milliseconds");
+      throw new TypeError("perf: must have a now() method returning milliseconds");
     }
     this.#client = client;
     this.#policy = policy;

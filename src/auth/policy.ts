@@ -1,5 +1,4 @@
 import type { RoomsByHost } from "../config.ts";
-import { ConfigError } from "../errors.ts";
 
 /** `must_be_authorized(room node, user host)`: whether a join must be asked about. */
 export type Policy = (roomNode: string, userHost: string) => boolean;
@@ -22,17 +21,9 @@ interface Compiled {
 
 const NONE: ReadonlySet<string> = new Set();
 
-function compile(option: string, map: RoomsByHost): Compiled {
-  if (map === null || typeof map !== "object" || Array.isArray(map)) {
-    throw new ConfigError(option, "must be a map of user host to a list of room nodes");
-  }
-  const byHost = new Map<string, Set<string>>();
-  for (const [host, rooms] of Object.entries(map)) {
-    if (!Array.isArray(rooms) || rooms.some((r) => typeof r !== "string")) {
-      throw new ConfigError(`${option}.${host}`, "must be a list of room nodes (strings)");
-    }
-    byHost.set(host, new Set(rooms));
-  }
+function compile(map: RoomsByHost): Compiled {
+  const byHost = new Map<string, ReadonlySet<string>>();
+  for (const [host, rooms] of Object.entries(map)) byHost.set(host, new Set(rooms));
   return { all: byHost.get(ALL_HOSTS) ?? NONE, byHost };
 }
 
@@ -45,29 +36,22 @@ function compile(option: string, map: RoomsByHost): Compiled {
  * As in the Lua module, a map that is set but empty still counts as set: an
  * empty `enabled_for` means no room is asked about. The module silently let
  * `enabled_for` win when both were set; the contract allows at most one, so that
- * is an error here. Room nodes and hosts are compared as given: the caller passes
- * them lower-cased (RFC 7622 §3.2-3.3), and the config lists are lower-cased too.
+ * is an error here (src/config.ts says so to the operator). Room nodes and hosts
+ * are compared as given: the caller passes them lower-cased (RFC 7622 §3.2-3.3),
+ * and the config lists are lower-cased and validated there.
  */
 export function compilePolicy(options: PolicyOptions): Policy {
   const { enabledFor, disabledFor } = options;
   if (enabledFor !== undefined && disabledFor !== undefined) {
-    throw new ConfigError("muc_http_auth_disabled_for", "set at most one of muc_http_auth_enabled_for and muc_http_auth_disabled_for");
+    throw new TypeError("options: set at most one of enabledFor and disabledFor");
   }
   if (enabledFor !== undefined) {
-    const { all, byHost } = compile("muc_http_auth_enabled_for", enabledFor);
+    const { all, byHost } = compile(enabledFor);
     return (roomNode, userHost) => all.has(roomNode) || (byHost.get(userHost)?.has(roomNode) ?? false);
   }
   if (disabledFor !== undefined) {
-    const { all, byHost } = compile("muc_http_auth_disabled_for", disabledFor);
+    const { all, byHost } = compile(disabledFor);
     return (roomNode, userHost) => !all.has(roomNode) && !(byHost.get(userHost)?.has(roomNode) ?? false);
   }
   return () => true;
-}
-
-/** Whether a policy built from these options can ever require authorization. */
-export function policyNeverApplies(options: PolicyOptions): boolean {
-  const { enabledFor } = options;
-  return (
-    enabledFor !== undefined && options.disabledFor === undefined && Object.values(enabledFor).every((r) => r.length === 0)
-  );
 }

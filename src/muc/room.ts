@@ -275,6 +275,19 @@ export class Room {
     this.#emit({ kind: "created", creator }, turn);
   }
 
+  /**
+   * Install what storage kept of the room, before anyone uses it (the room
+   * loader). Emits nothing: these are not changes, the room was like this.
+   */
+  restore(state: { affiliations: Iterable<readonly [string, AffiliationEntry]>; registrations: Iterable<readonly [string, string]> }): void {
+    if (!this.isEmpty || this.#affiliations.size > 0 || this.#registrations.size > 0) throw new TypeError("restore: the room is in use");
+    for (const [jid, entry] of state.affiliations) this.#affiliations.set(jid, entry);
+    for (const [jid, nick] of state.registrations) {
+      this.#registrations.set(jid, nick);
+      this.#registrants.set(nick, jid);
+    }
+  }
+
   // --- private --------------------------------------------------------------
 
   #own(occupant: Occupant): OccupantState {

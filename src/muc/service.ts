@@ -17,6 +17,8 @@ import { handlePresence } from "./presence-handler.ts";
 import { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
 import { DEFAULT_ROOM_CONFIG, type RoomConfig } from "./room-config.ts";
+import { storedConfig } from "./room-record.ts";
+import type { StoredRoom } from "./storage.ts";
 import { ServiceSecret } from "./secret.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
 import { soleChild } from "./stanza.ts";
@@ -253,6 +255,27 @@ export class MucService implements MucCore {
     return room;
   }
 
+  /**
+   * Bring a stored room into memory (the room loader, after reading it from
+   * storage). Nothing is sent: to everyone outside, the room never left.
+   */
+  restore(stored: StoredRoom): Room {
+    const { record } = stored;
+    const jid = parseJid(record.jid);
+    if (!jid || !jid.local || jid.resource || jid.domain !== this.domain || jid.bare !== record.jid) {
+      throw new TypeError(`stored: '${record.jid}' is not a room JID of ${this.domain}`);
+    }
+    const existing = this.#rooms.get(jid.bare);
+    if (existing) return existing;
+    const room = this.#newRoom(jid.bare, jid.local, record.createdAt, storedConfig(stored, this.#roomDefaults));
+    room.restore({
+      affiliations: stored.affiliations.map((a) => [a.jid, { affiliation: a.affiliation, reason: a.reason }] as const),
+      registrations: stored.registrations.map((r) => [r.jid, r.nick] as const),
+    });
+    this.#rooms.set(room.jid, room);
+    return room;
+  }
+
   destroyRoom(room: Room, how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void {
     if (this.#rooms.get(room.jid) !== room) return;
     room.destroy(how, turn);
@@ -260,11 +283,11 @@ export class MucService implements MucCore {
 
   // --- private ----------------------------------------------------------------
 
-  #newRoom(jid: string, node: string, createdAt: number): Room {
+  #newRoom(jid: string, node: string, createdAt: number, config: RoomConfig = this.#roomDefaults): Room {
     return new Room({
       jid,
       node,
-      config: this.#roomDefaults,
+      config,
       historySize: this.historySize,
       createdAt,
       occupantId: (bare) => this.secret.occupantId(jid, bare),

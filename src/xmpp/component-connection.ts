@@ -46,7 +46,7 @@ export class ComponentConnection {
   #flushQueued = false;
 
   constructor(options: ComponentConnectionOptions) {
-    if (!/^xmpp:\/\/[^/]+$/.test(options.service)) throw new TypeError(`service: expected xmpp://host:port, got '${options.service}'`);
+    if (typeof options.service !== "string" || !options.service.startsWith("xmpp://")) throw new TypeError("service: expected xmpp://host:port");
     if (!options.domain) throw new TypeError("domain: required");
     this.#options = options;
     this.#backoff = options.backoff ?? new Backoff();

@@ -6,9 +6,13 @@ import type { Metrics } from "../metrics.ts";
 import { selfUnavailable } from "../muc/presence.ts";
 import type { EntryRequest, MucService } from "../muc/service.ts";
 import { errorReply, refuse } from "../muc/stanza-error.ts";
+import { StanzaError } from "../errors.ts";
+import type { RoomLoader } from "../room-loader.ts";
 
 export interface StanzaRouterOptions {
   service: MucService;
+  /** Brings stored rooms into memory on first use; without one, rooms live only in memory. */
+  rooms?: RoomLoader | undefined;
   /** The join gate; without one every entry is admitted. */
   authorizer?: JoinAuthorizer | undefined;
   /** muc_http_auth_authorize_registration: XEP-0045 §7.10 registrations pass the gate too. */
@@ -36,9 +40,18 @@ interface Queued {
 }
 
 /**
- * Between the component connection and the MUC core: holds a user's entry
- * into a room (join, nick change, registration) while the HTTP gate decides,
- * without letting anything that user sends to that room overtake it.
+ * Between the component connection and the MUC core, the one place that
+ * waits, so the core never does: for a room to be read from storage, and for
+ * the HTTP gate to decide on an entry. Nothing waits longer than it must,
+ * and nothing a user sends to a room overtakes what it sent before.
+ *
+ * A stanza to a room that is being loaded waits, with everything else sent
+ * to that room meanwhile, until the room is in memory; they then go on in
+ * arrival order. If storage fails, they are refused (wait/internal-server-
+ * error): the room may exist, so it must not be created afresh.
+ *
+ * A user's entry into a room (join, nick change, registration) is held while
+ * the gate decides.
  *
  * The hold is per (real full JID, room): other sessions, other rooms and
  * other users flow on untouched. While held:
@@ -58,6 +71,8 @@ interface Queued {
 export class StanzaRouter {
   readonly #o: StanzaRouterOptions;
   readonly #holds = new Map<string, Hold>();
+  /** Room bare JID → what arrived for it while it loads. */
+  readonly #loads = new Map<string, Element[]>();
   #closed = false;
 
   constructor(options: StanzaRouterOptions) {
@@ -84,6 +99,8 @@ export class StanzaRouter {
   }
 
   route(stanza: Element): void {
+    const room = roomOf(stanza);
+    if (room !== undefined && !this.#roomReady(room, stanza)) return;
     const key = holdKey(stanza);
     const hold = key === undefined ? undefined : this.#holds.get(key);
     if (hold) {
@@ -92,6 +109,38 @@ export class StanzaRouter {
       return;
     }
     this.#process(stanza, key, false);
+  }
+
+  /** Whether `stanza` may go on now; if not, it waits for its room (or was refused). */
+  #roomReady(room: string, stanza: Element): boolean {
+    const waiting = this.#loads.get(room);
+    if (waiting) {
+      waiting.push(stanza);
+      return false;
+    }
+    const ready = this.#o.rooms?.prepare(room) ?? true;
+    if (ready === true) return true;
+    if (ready === false) {
+      this.#send(storageFailed([stanza]));
+      return false;
+    }
+    this.#loads.set(room, [stanza]);
+    void ready.then((ok) => {
+      const queue = this.#loads.get(room) ?? [];
+      this.#loads.delete(room);
+      if (!ok) {
+        this.#send(storageFailed(queue));
+        return;
+      }
+      for (const queued of queue) {
+        try {
+          this.route(queued);
+        } catch (err) {
+          this.#o.logger.error({ err }, "bug: stanza queued behind a room load threw");
+        }
+      }
+    });
+    return false;
   }
 
   #process(stanza: Element, key: string | undefined, sentBeforeJoin: boolean): void {
@@ -131,6 +180,13 @@ export class StanzaRouter {
 
   #settle(key: string, hold: Hold, decision: Decision): void {
     if (this.#holds.get(key) !== hold) return; // cancelled meanwhile
+    // The room may have left memory while the gate decided: it must be back before the entry applies.
+    const ready = this.#o.rooms?.prepare(roomOf(hold.stanza)!) ?? true;
+    if (ready instanceof Promise) {
+      void ready.then((ok) => this.#settle(key, hold, ok ? decision : STORAGE_FAILED));
+      return;
+    }
+    if (ready === false) decision = STORAGE_FAILED;
     this.#holds.delete(key);
     try {
       this.#apply(hold.stanza, hold.request, decision);
@@ -164,6 +220,8 @@ export class StanzaRouter {
       out.push(shuttingDown(stanza));
     } else if (decision.allowed) {
       this.#o.service.handle(stanza, out);
+    } else if (decision === STORAGE_FAILED) {
+      out.push(...storageFailed([stanza]));
     } else {
       const { question } = request;
       this.#o.logger.info(
@@ -200,6 +258,21 @@ export class StanzaRouter {
   }
 }
 
+/** An entry whose room could not be read: refused as if the gate had failed (fail closed). */
+const STORAGE_FAILED: Decision = { allowed: false, failure: true, reason: "room storage failed", source: "fetch" };
+
+/** Refusals for stanzas whose room storage could not read; errors are never answered (RFC 6120 §8.3.1). */
+function storageFailed(stanzas: readonly Element[]): Element[] {
+  const error = new StanzaError("wait", "internal-server-error", "The room could not be loaded; try again later");
+  return stanzas.filter((s) => s.attrs.type !== "error").map((s) => errorReply(s, error, s.attrs.to!));
+}
+
+/** The bare JID of the room a stanza is addressed to; undefined for the service itself. */
+function roomOf(stanza: Element): string | undefined {
+  const { to } = addressesOf(stanza);
+  return to && to.local ? to.bare : undefined;
+}
+
 /** The refusal of an entry once shutdown has begun. */
 function shuttingDown(stanza: Element): Element {
   return errorReply(stanza, refuse.serviceUnavailable("The service is shutting down"), stanza.attrs.to!);
@@ -212,7 +285,7 @@ function isUnavailable(stanza: Element): boolean {
 /** (real full JID, room bare JID); undefined for stanzas not addressed to a room. */
 function holdKey(stanza: Element): string | undefined {
   const from = stanza.attrs.from;
-  const { to } = addressesOf(stanza);
-  if (!from || !to || !to.local) return undefined;
-  return `${from}\n${to.bare}`;
+  const room = roomOf(stanza);
+  if (!from || room === undefined) return undefined;
+  return `${from}\n${room}`;
 }

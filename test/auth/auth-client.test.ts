@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthClient, type FetchLike } from "../../src/auth/auth-client.ts";
 import type { AuthQuestion } from "../../src/auth/types.ts";
-import { ConfigError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { Metrics } from "../../src/metrics.ts";
 
@@ -295,7 +294,7 @@ describe("AuthClient metrics", () => {
 
 describe("AuthClient options", () => {
   test("are validated once, naming the option", () => {
-    expect(() => new AuthClient({ url: "not a url", timeout: 1 })).toThrow(ConfigError);
+    expect(() => new AuthClient({ url: "not a url", timeout: 1 })).toThrow(TypeError);
     expect(() => new AuthClient({ url: "not a url", timeout: 1 })).toThrow(/^url: /);
     expect(() => new AuthClient({ url: "ftp://x/", timeout: 1 })).toThrow(/^url: /);
     expect(() => new AuthClient({ url: "http://x/?userJID=a", timeout: 1 })).toThrow(/^url: .*userJID/);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createGate, type GateConfig } from "../../src/auth/create-gate.ts";
-import { ConfigError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Metrics } from "../../src/metrics.ts";
 
@@ -56,37 +55,9 @@ describe("createGate", () => {
     expect(metrics.authRequests.deny.value).toBe(1);
   });
 
-  test("a missing URL is refused unless auth is off for every room", async () => {
-    const make = (c: Partial<GateConfig>) => () => createGate({ ...base, muc_http_auth_url: undefined, ...c }, deps());
-    expect(make({})).toThrow(ConfigError);
-    expect(make({})).toThrow(/^muc_http_auth_url: /);
-    expect(make({ muc_http_auth_disabled_for: { all: ["x"] } })).toThrow(/^muc_http_auth_url: /);
-    const gate = make({ muc_http_auth_enabled_for: { all: [] } })();
+  test("without a URL (auth off for every room, as the config insists) the gate asks nobody and fails closed if asked", async () => {
+    const gate = createGate({ ...base, muc_http_auth_url: undefined, muc_http_auth_enabled_for: { all: [] } }, deps());
     expect(gate.mustAuthorize("any", "example.org")).toBe(false);
-    // Asked anyway, it fails closed.
     expect(await gate.decide({ userJID: "a@b", mucJID: "c@d", nickname: "e" })).toMatchObject({ allowed: false, failure: true });
-  });
-
-  test("an unusable value is reported under its config key", () => {
-    const cases: [Partial<GateConfig>, string][] = [
-      [{ muc_http_auth_max_concurrency: 0 }, "muc_http_auth_max_concurrency"],
-      [{ muc_http_auth_cache_size: -1 }, "muc_http_auth_cache_size"],
-      [{ muc_http_auth_cache_ttl: -1 }, "muc_http_auth_cache_ttl"],
-      [{ muc_http_auth_negative_cache_ttl: Number.NaN }, "muc_http_auth_negative_cache_ttl"],
-      [{ muc_http_auth_timeout: 0 }, "muc_http_auth_timeout"],
-      [{ muc_http_auth_url: "gopher://x" }, "muc_http_auth_url"],
-      [{ muc_http_auth_enabled_for: {}, muc_http_auth_disabled_for: {} }, "muc_http_auth_disabled_for"],
-    ];
-    for (const [patch, key] of cases) {
-      let err: unknown;
-      try {
-        createGate({ ...base, ...patch }, deps());
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).key).toBe(key);
-      expect((err as ConfigError).message.startsWith(`${key}: `)).toBe(true);
-    }
   });
 });

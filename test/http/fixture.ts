@@ -4,7 +4,6 @@ import { createApp } from "../../src/http/app.ts";
 import type { DecisionForgetter, ForgetScope } from "../../src/http/forget-route.ts";
 import { Metrics } from "../../src/metrics.ts";
 import { MucService } from "../../src/muc/service.ts";
-import type { ConnectionState } from "../../src/xmpp/component-connection.ts";
 
 export const DOMAIN = "rooms.test";
 export const AUTH = "Bearer s3cret-kick-token";
@@ -25,13 +24,13 @@ export class RecordingGate implements DecisionForgetter {
  * The HTTP app over a real MucService in memory: users join by presence
  * stanzas, and what the app sends over the component link is captured.
  */
-export function httpFixture(options: { gate?: DecisionForgetter | null; state?: ConnectionState } = {}) {
+export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string } = {}) {
   const service = new MucService({ domain: DOMAIN, secret: "test" });
   const metrics = new Metrics();
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
   const sent: Element[] = [];
   const gate = options.gate === undefined ? new RecordingGate() : (options.gate ?? undefined);
-  let state: ConnectionState = options.state ?? "online";
+  let state: string = options.state ?? "online";
   const app = createApp({
     xmppState: () => state,
     metrics,
@@ -58,7 +57,7 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     post,
     kick: (body: unknown, headers?: Record<string, string>) => post("/muc_kick", body, headers),
     forget: (body: unknown, headers?: Record<string, string>) => post("/muc_auth/forget", body, headers),
-    setState(s: ConnectionState) {
+    setState(s: string) {
       state = s;
     },
     /** Join `room` as `nick` from the full JID `from`. */

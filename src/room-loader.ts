@@ -1,0 +1,84 @@
+import { LRUCache } from "lru-cache";
+import type { Logger } from "./log.ts";
+import type { MucService } from "./muc/service.ts";
+import type { MaybePromise, StoredRoom } from "./muc/storage.ts";
+
+/** Where stored rooms come from: the storage port's read of one room. */
+export interface RoomSource {
+  loadRoom(jid: string): MaybePromise<StoredRoom | undefined>;
+}
+
+export interface RoomLoaderOptions {
+  readonly service: MucService;
+  /** Absent: no storage, every room lives only in memory. */
+  readonly source?: RoomSource | undefined;
+  readonly logger: Logger;
+  /** Rooms remembered as not stored, so a stream of stanzas to one of them asks storage once. */
+  readonly absentCacheSize?: number;
+}
+
+/**
+ * Rooms are loaded on first use: before a stanza reaches a room that is not
+ * in memory, the room is read from storage and restored into the service
+ * (docs/architecture.md "Direction of data"). `prepare` answers at once when
+ * there is nothing to wait for — the room is in memory, storage answered
+ * synchronously (SQLite), or it is known not to be stored — and with a
+ * promise otherwise, which the router holds the stanza behind. Concurrent
+ * loads of one room share one read.
+ */
+export class RoomLoader {
+  readonly #o: RoomLoaderOptions;
+  readonly #loading = new Map<string, Promise<boolean>>();
+  /** Rooms storage said it does not have; forgotten when the service creates one. */
+  readonly #absent: LRUCache<string, true>;
+
+  constructor(options: RoomLoaderOptions) {
+    this.#o = options;
+    this.#absent = new LRUCache({ max: options.absentCacheSize ?? 10_000 });
+    options.service.subscribe((room, change) => {
+      if (change.kind === "created") this.#absent.delete(room.jid);
+    });
+  }
+
+  /**
+   * `true`: the room is ready (in memory, or not stored: the service treats
+   * it as new). `false`: storage failed, so whether the room exists is
+   * unknown and stanzas to it must be refused for now. A promise of either
+   * when storage answers later. Never rejects.
+   */
+  prepare(jid: string): boolean | Promise<boolean> {
+    const { service, source } = this.#o;
+    if (!source || service.rooms.has(jid) || this.#absent.has(jid)) return true;
+    const pending = this.#loading.get(jid);
+    if (pending) return pending;
+    let stored: MaybePromise<StoredRoom | undefined>;
+    try {
+      stored = source.loadRoom(jid);
+    } catch (err) {
+      return this.#failed(jid, err);
+    }
+    if (!(stored instanceof Promise)) return this.#install(jid, stored);
+    const loading = stored.then(
+      (found) => this.#install(jid, found),
+      (err: unknown) => this.#failed(jid, err),
+    );
+    this.#loading.set(jid, loading);
+    void loading.finally(() => this.#loading.delete(jid));
+    return loading;
+  }
+
+  #install(jid: string, stored: StoredRoom | undefined): boolean {
+    try {
+      if (stored === undefined) this.#absent.set(jid, true);
+      else this.#o.service.restore(stored);
+      return true;
+    } catch (err) {
+      return this.#failed(jid, err);
+    }
+  }
+
+  #failed(jid: string, err: unknown): false {
+    this.#o.logger.error({ err, room: jid }, "could not load room from storage");
+    return false;
+  }
+}
