@@ -1,6 +1,6 @@
 /**
  * Configuration: one TOML file plus the environment, turned into one validated,
- * typed, deeply frozen `Config` (DESIGN.md "Configuration").
+ * typed, deeply frozen `Config` (README "Configuration").
  *
  * - Keys are flat and keep Prosody's option names verbatim, so a Prosody admin
  *   can copy `mod_muc_http_auth` / `mod_http_muc_kick` settings across.
@@ -71,7 +71,7 @@ export interface ConfigInput {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Defaults of the keys that have one (DESIGN.md "Configuration"); the others are required or optional. */
+/** Defaults of the keys that have one (README "Configuration"); the others are required or optional. */
 export const DEFAULTS = Object.freeze({
   component_service: "xmpp://127.0.0.1:5347",
   http_interface: "127.0.0.1",
@@ -465,7 +465,7 @@ export function parseConfig(input: ConfigInput): Config {
     problems.push({ key, message: message + whence });
   }
 
-  // Rules that span keys (DESIGN.md "Configuration" and "Join authorization semantics").
+  // Rules that span keys (README "Configuration" and "Join authorization").
   // Supplied, not merely valid: naming both keys is right even when one of them is malformed.
   const enabled = values.muc_http_auth_enabled_for;
   if (enabled !== undefined && values.muc_http_auth_disabled_for !== undefined) {

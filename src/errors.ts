@@ -16,7 +16,7 @@ export interface ConfigProblem {
 
 /**
  * A configuration problem; `key` names the offending option. Start-up reports
- * every problem at once (DESIGN.md "Configuration"), so an error may carry
+ * every problem at once (README "Configuration"), so an error may carry
  * several: `problems` lists them all, `key` is the first one's, and the message
  * has one line per problem, each `key: message`.
  */

@@ -23,7 +23,7 @@ export interface AppDeps {
 }
 
 /**
- * The HTTP API (DESIGN.md "HTTP API"), a Hono app run by Bun.serve. It calls
+ * The HTTP API (README "HTTP API", docs/http-api.md), a Hono app run by Bun.serve. It calls
  * the same MUC core operations as the XMPP side. Routes live one a file;
  * errors become answers in one place (errors.ts).
  */

@@ -9,7 +9,7 @@ import { readCapped } from "../read-capped.ts";
  * is the answer: a 400 with the schema's wording (src/http/errors.ts).
  */
 
-/** Largest body accepted: 64 KiB (DESIGN.md "HTTP API"). */
+/** Largest body accepted: 64 KiB (README "HTTP API", docs/http-api.md). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const TOO_LARGE = `Request body is larger than ${MAX_BODY_BYTES} bytes (64 KiB)`;

@@ -8,7 +8,7 @@ import type { MucService } from "../muc/service.ts";
 import { jsonObject, readJsonBody, stringField } from "./body.ts";
 
 /**
- * `POST /muc_kick` (DESIGN.md "HTTP API"), answering as mod_http_muc_kick
+ * `POST /muc_kick` (docs/http-api.md), answering as mod_http_muc_kick
  * does where it has an answer: `{ nickname, muc, reason? }` kicks one
  * nickname (every session of it). Extension: `{ jid, muc, reason? }` kicks
  * every occupant whose real bare JID is `jid`, all nicks and sessions.

@@ -32,7 +32,7 @@ export interface ComponentConnectionOptions {
  *
  * Connecting never throws and never gives up: a refused handshake (wrong
  * secret), an unreachable server or a lost stream each log one clear line
- * and retry after a capped, jittered backoff (NOTES: an unhandled
+ * and retry after a capped, jittered backoff (an unhandled
  * `start()` rejection would kill the process; the library's own reconnect
  * only covers a link that was once up, at a fixed 1 s).
  */

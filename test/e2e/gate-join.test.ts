@@ -1,5 +1,5 @@
 /**
- * Join authorization end to end (DESIGN.md "Join authorization semantics"):
+ * Join authorization end to end (README "Join authorization"):
  * real Prosody, real clients, a real HTTP authorization service, mucgate as
  * a process. What mucgate asks, and what every kind of answer does to a join.
  */

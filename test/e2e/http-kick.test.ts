@@ -1,6 +1,6 @@
 /**
  * `POST /muc_kick` over a real HTTP port, acting on rooms real clients sit in
- * (DESIGN.md "HTTP API", docs/http-api.md): every answer of the contract, and
+ * (docs/http-api.md): every answer of the contract, and
  * what a kick looks like to the kicked sessions and to the room.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

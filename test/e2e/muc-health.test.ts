@@ -1,5 +1,5 @@
 /**
- * `GET /health` (DESIGN.md "HTTP API"): 200 while the component link is up,
+ * `GET /health` (README "HTTP API"): 200 while the component link is up,
  * 503 with the link's state otherwise — before the first connection, after a
  * lost one, and back to 200 once mucgate reconnects. And what an outage of
  * the XMPP server leaves behind: occupants whose sessions died with it, which

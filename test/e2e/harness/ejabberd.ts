@@ -25,7 +25,7 @@ import {
  * would run), not through `ejabberdctl`, so the process we hold *is* the
  * server: SIGTERM is a clean shutdown (the VM runs init:stop), SIGKILL a
  * crash, and the reaper can never miss an orphaned VM. As root it runs as the
- * `ejabberd` user (NOTES). Erlang distribution, which `ejabberdctl` needs, is
+ * `ejabberd` user, who owns the package's files. Erlang distribution, which `ejabberdctl` needs, is
  * on its own free loopback port (ERL_DIST_PORT: no epmd is started) with a
  * random cookie.
  *
@@ -82,7 +82,7 @@ function erlLibs(): string {
   return "/usr/lib/x86_64-linux-gnu";
 }
 
-/** The `ejabberd` system user when we are root (NOTES: run it as that user). */
+/** The `ejabberd` system user when we are root (the package's files are its). */
 function ejabberdUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = systemUser("ejabberd");
