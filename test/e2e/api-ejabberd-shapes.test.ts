@@ -32,6 +32,12 @@ function target(path: string): RoomApiTarget {
           return undefined;
         case "wrong-password":
           return basicAuth(ejabberd.admin.jid, `${ejabberd.admin.password}-wrong`);
+        case "unknown-account":
+          return basicAuth(`nobody@${ejabberd.host}`, "whatever");
+        case "malformed-basic":
+          return "Basic !!!";
+        case "other-scheme":
+          return "Weird abc";
         case "bearer":
           return "Bearer not-a-token-anyone-issued";
         case "user-account":

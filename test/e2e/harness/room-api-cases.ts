@@ -40,10 +40,19 @@ export type Who = "user" | "other";
 
 /**
  * Which Authorization a call carries: the target's valid one (`admin`, the
- * default), none, the admin's account with a wrong password, a Bearer token
- * nobody issued, or `user`'s own valid account (not an admin).
+ * default), none, the admin's account with a wrong password, Basic of an
+ * account that does not exist, Basic that is not base64, another scheme, a
+ * Bearer token nobody issued, or `user`'s own valid account (not an admin).
  */
-export type AuthKind = "admin" | "none" | "wrong-password" | "bearer" | "user-account";
+export type AuthKind =
+  | "admin"
+  | "none"
+  | "wrong-password"
+  | "unknown-account"
+  | "malformed-basic"
+  | "other-scheme"
+  | "bearer"
+  | "user-account";
 
 export interface Call {
   /** `<base>/<command>`; `""` for the bare base. */
@@ -64,6 +73,8 @@ export interface Expected {
   body: Json | ((body: unknown, run: CaseRun) => boolean);
   /** Default `application/json`. */
   contentType?: string;
+  /** Headers that must have exactly these values (names in lower case). */
+  headers?: Record<string, string>;
 }
 
 export interface Odd {
@@ -109,6 +120,8 @@ const apiError = (code: number, message: string): Json => ({ status: "error", co
 /** Every rescode command's success: the number 0 (1 would be failure). */
 const OK = 0;
 const ROOM_NOT_FOUND = "room_not_found";
+/** On every answer of mod_http_api, success or error. */
+const CORS = { "access-control-allow-origin": "*", "access-control-allow-headers": "Content-Type, Authorization, X-Admin" };
 const INTERNAL_ERROR = "internal_error";
 
 /** get_room_options of a room made by create_room with mod_muc's defaults: every value a string. */
@@ -185,11 +198,15 @@ const affiliate = (r: CaseRun, jid: string, affiliation: string): Call => ({
 const listsRoom = (body: unknown, r: CaseRun) =>
   Array.isArray(body) && body.every((j) => typeof j === "string" && j.endsWith(`@${r.service}`)) && body.includes(r.roomJid);
 const lacksRoom = (body: unknown, r: CaseRun) => Array.isArray(body) && !body.includes(r.roomJid);
+/** An exact value made of the run's names. */
+const exactly = (value: (r: CaseRun) => Json) => (body: unknown, r: CaseRun) => Bun.deepEquals(body, value(r), true);
 /** The same members as `expected`, in any order (ejabberd lists affiliations from a map). */
-const sameMembers = (expected: Json[]) => (body: unknown) =>
-  Array.isArray(body) &&
-  body.length === expected.length &&
-  expected.every((e) => body.some((b) => Bun.deepEquals(b, e, true)));
+const sameMembers = (expected: (r: CaseRun) => Json[]) => (body: unknown, r: CaseRun) => {
+  const want = expected(r);
+  return Array.isArray(body) && body.length === want.length && want.every((e) => body.some((b) => Bun.deepEquals(b, e, true)));
+};
+/** get_room_occupants' entry for a case's occupant (its full JID once logged in). */
+const occupant = (r: CaseRun, who: Who, role: string): Json => ({ jid: r.fullJid[who]!, nick: r.nick[who], role });
 const affiliation = (username: string, domain: string, aff: string): Json => ({ username, domain, affiliation: aff, reason: "" });
 
 // ---- stanza readers -------------------------------------------------------------
@@ -221,6 +238,10 @@ const destroyPresence = (s: Element, r: CaseRun, who: Who) => {
 /** The room's own bare-JID unavailable presence (it carried XEP-0115 caps while the occupant was in). */
 const roomGone = (s: Element, r: CaseRun) => unavailableFrom(s, r.roomJid) && s.children.length === 0;
 
+/** XEP-0249's `<x xmlns='jabber:x:conference'/>` in a message. */
+const NS_CONFERENCE = "jabber:x:conference";
+const isInvitation = (s: Element) => s.getChild("x", NS_CONFERENCE) !== undefined;
+
 const SHUTDOWN_REASON = "You are being removed from the room because of a system shutdown";
 
 // ---- the cases --------------------------------------------------------------------
@@ -231,7 +252,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     name: "create_room creates a room and answers 0",
     command: "create_room",
     args: newRoom,
-    expect: { status: 200, body: OK },
+    expect: { status: 200, body: OK, headers: CORS },
     then: [{ command: "muc_online_rooms", args: (r) => ({ service: r.service }), expect: { status: 200, body: listsRoom } }],
     odd: { note: "success is the JSON number 0 (a rescode; 1 would be failure)", copy: true },
   },
@@ -240,7 +261,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     command: "create_room",
     before: (r) => [createRoom(r)],
     args: newRoom,
-    expect: { status: 400, body: "Room already exists" },
+    expect: { status: 400, body: "Room already exists", headers: CORS },
     odd: { note: "errors of the commands are a JSON string, not the {status, code, message} object", copy: true },
   },
   {
@@ -467,7 +488,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     before: (r) => [createRoom(r)],
     occupants: ["user"],
     args: room,
-    expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [{ jid: r.fullJid.user, nick: r.nick.user, role: "participant" }], true) },
+    expect: { status: 200, body: exactly((r) => [occupant(r, "user", "participant")]) },
     odd: { note: "a room made over the API has no owner: who joins is a participant, affiliation none", copy: true },
   },
   {
@@ -475,9 +496,9 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     command: "get_room_occupants",
     occupants: ["user"],
     args: room,
-    expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [{ jid: r.fullJid.user, nick: r.nick.user, role: "moderator" }], true) },
+    expect: { status: 200, body: exactly((r) => [occupant(r, "user", "moderator")]) },
     then: [
-      { command: "get_room_affiliations", args: room, expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [affiliation(r.user, r.host, "owner")], true) } },
+      { command: "get_room_affiliations", args: room, expect: { status: 200, body: exactly((r) => [affiliation(r.user, r.host, "owner")]) } },
     ],
   },
   {
@@ -547,6 +568,14 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     then: [{ command: "get_room_options", args: room, expect: { status: 200, body: { ...DEFAULT_ROOM_OPTIONS, title: "Renamed" } } }],
   },
   {
+    name: "change_room_option password leaves password_protected alone",
+    command: "change_room_option",
+    before: (r) => [createRoom(r)],
+    args: (r) => ({ ...room(r), option: "password", value: "sesame" }),
+    expect: { status: 200, body: OK },
+    then: [{ command: "get_room_options", args: room, expect: { status: 200, body: { ...DEFAULT_ROOM_OPTIONS, password: "sesame" } } }],
+  },
+  {
     name: "change_room_option tells occupants with status 104",
     command: "change_room_option",
     before: (r) => [createRoom(r)],
@@ -574,10 +603,10 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     name: "change_room_option stores a boolean option's bad value as given",
     command: "change_room_option",
     before: (r) => [createRoom(r)],
-    args: (r) => ({ ...room(r), option: "public", value: "maybe" }),
+    args: (r) => ({ ...room(r), option: "public", value: "1" }),
     expect: { status: 200, body: OK },
-    then: [{ command: "get_room_options", args: room, expect: { status: 200, body: { ...DEFAULT_ROOM_OPTIONS, public: "maybe" } } }],
-    odd: { note: "as create_room_with_opts", copy: false },
+    then: [{ command: "get_room_options", args: room, expect: { status: 200, body: { ...DEFAULT_ROOM_OPTIONS, public: "1" } } }],
+    odd: { note: "as create_room_with_opts: \"1\" is not true, it is \"1\"", copy: false },
   },
   {
     name: "change_room_option with a non-integer max_users is a 500",
@@ -616,7 +645,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     args: room,
     expect: {
       status: 200,
-      body: (b, r) => sameMembers([affiliation(r.user, r.host, "member"), affiliation(r.other, r.host, "admin")])(b),
+      body: sameMembers((r) => [affiliation(r.user, r.host, "member"), affiliation(r.other, r.host, "admin")]),
     },
   },
   {
@@ -639,7 +668,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     before: (r) => [createRoom(r)],
     args: (r) => ({ ...room(r), jid: `${r.user.toUpperCase()}@${r.host.toUpperCase()}/Some-Resource`, affiliation: "member" }),
     expect: { status: 200, body: OK },
-    then: [{ command: "get_room_affiliations", args: room, expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [affiliation(r.user, r.host, "member")], true) } }],
+    then: [{ command: "get_room_affiliations", args: room, expect: { status: 200, body: exactly((r) => [affiliation(r.user, r.host, "member")]) } }],
   },
   {
     name: "set_room_affiliation none removes the affiliation",
@@ -686,8 +715,8 @@ export const ROOM_API_CASES: RoomApiCase[] = [
       },
     ],
     then: [
-      { command: "get_room_occupants", args: room, expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [{ jid: r.fullJid.user, nick: r.nick.user, role: "participant" }], true) } },
-      { command: "get_room_affiliations", args: room, expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [affiliation(r.other, r.host, "outcast")], true) } },
+      { command: "get_room_occupants", args: room, expect: { status: 200, body: exactly((r) => [occupant(r, "user", "participant")]) } },
+      { command: "get_room_affiliations", args: room, expect: { status: 200, body: exactly((r) => [affiliation(r.other, r.host, "outcast")]) } },
     ],
   },
   {
@@ -713,7 +742,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
         },
       },
     ],
-    then: [{ command: "get_room_occupants", args: room, expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [{ jid: r.fullJid.user, nick: r.nick.user, role: "moderator" }], true) } }],
+    then: [{ command: "get_room_occupants", args: room, expect: { status: 200, body: exactly((r) => [occupant(r, "user", "moderator")]) } }],
   },
   {
     name: "set_room_affiliation of a non-occupant tells the moderators in a message",
@@ -734,7 +763,13 @@ export const ROOM_API_CASES: RoomApiCase[] = [
           statusCodes(s).length === 0,
       },
     ],
-    then: [{ command: "get_room_affiliations", args: room, expect: { status: 200, body: (b, r) => sameMembers([affiliation(r.user, r.host, "admin"), affiliation(r.other, r.host, "member")])(b) } }],
+    then: [
+      {
+        command: "get_room_affiliations",
+        args: room,
+        expect: { status: 200, body: sameMembers((r) => [affiliation(r.user, r.host, "admin"), affiliation(r.other, r.host, "member")]) },
+      },
+    ],
     odd: { note: "the item's jid is the argument as given, resource and case kept (stored bare and lower-cased)", copy: false },
   },
   {
@@ -766,7 +801,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     before: (r) => [createRoom(r)],
     occupants: ["user"],
     args: (r) => ({ user: r.user, host: r.host }),
-    expect: { status: 200, body: (b, r) => Bun.deepEquals(b, [r.roomJid], true) },
+    expect: { status: 200, body: exactly((r) => [r.roomJid]) },
   },
   {
     name: "get_user_rooms of a user in no room is an empty list",
@@ -802,14 +837,14 @@ export const ROOM_API_CASES: RoomApiCase[] = [
         to: "other",
         what: "<message from=room><x xmlns=jabber:x:conference jid password reason/></message>",
         match: (s, r) => {
-          const x = s.getChild("x", "jabber:x:conference");
+          const x = s.getChild("x", NS_CONFERENCE);
           return (
             s.name === "message" &&
             s.attrs.from === r.roomJid &&
             s.attrs.to === r.otherJid &&
             s.attrs.type === undefined &&
             s.children.length === 1 &&
-            sameAttrs(x?.attrs, { xmlns: "jabber:x:conference", jid: r.roomJid, password: "sesame", reason: "Join us" })
+            sameAttrs(x?.attrs, { xmlns: NS_CONFERENCE, jid: r.roomJid, password: "sesame", reason: "Join us" })
           );
         },
       },
@@ -829,7 +864,7 @@ export const ROOM_API_CASES: RoomApiCase[] = [
         match: (s, r) =>
           s.name === "message" &&
           s.attrs.from === r.roomJid &&
-          sameAttrs(s.getChild("x", "jabber:x:conference")?.attrs, { xmlns: "jabber:x:conference", jid: r.roomJid }),
+          sameAttrs(s.getChild("x", NS_CONFERENCE)?.attrs, { xmlns: NS_CONFERENCE, jid: r.roomJid }),
       },
     ],
   },
@@ -842,10 +877,10 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     args: (r) => ({ ...room(r), password: "", reason: "", users: `${r.userJid}:${r.otherJid}` }),
     expect: { status: 200, body: OK },
     receives: [
-      { to: "other", what: "the invitation", match: (s, r) => s.name === "message" && s.attrs.from === r.roomJid && s.getChild("x", "jabber:x:conference") !== undefined },
+      { to: "other", what: "the invitation", match: (s, r) => s.name === "message" && s.attrs.from === r.roomJid && isInvitation(s) },
     ],
     receivesNothing: [
-      { to: "user", what: "an invitation to a room it is in", match: (s) => s.name === "message" && s.getChild("x", "jabber:x:conference") !== undefined },
+      { to: "user", what: "an invitation to a room it is in", match: (s) => s.name === "message" && isInvitation(s) },
     ],
     odd: { note: "users is one string, JIDs joined by ':'; users already in the room are silently skipped", copy: true },
   },
@@ -954,7 +989,12 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     name: "OPTIONS answers the CORS preflight with an empty text/plain 200",
     command: "muc_online_rooms",
     method: "OPTIONS",
-    expect: { status: 200, contentType: "text/plain", body: "" },
+    expect: {
+      status: 200,
+      contentType: "text/plain",
+      body: "",
+      headers: { ...CORS, "access-control-allow-methods": "GET, POST, OPTIONS", "access-control-max-age": "86400" },
+    },
   },
 
   // authorization
@@ -963,12 +1003,33 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     command: "muc_online_rooms",
     auth: "none",
     args: (r) => ({ service: r.service }),
-    expect: { status: 403, body: apiError(32, "AccessRules: Account does not have the right to perform the operation.") },
+    expect: { status: 403, body: apiError(32, "AccessRules: Account does not have the right to perform the operation."), headers: CORS },
   },
   {
     name: "a wrong password is a 401 code 10",
     command: "muc_online_rooms",
     auth: "wrong-password",
+    args: (r) => ({ service: r.service }),
+    expect: { status: 401, body: apiError(10, "You are not authorized to call this command.") },
+  },
+  {
+    name: "Basic of an account that does not exist is a 401 code 10",
+    command: "muc_online_rooms",
+    auth: "unknown-account",
+    args: (r) => ({ service: r.service }),
+    expect: { status: 401, body: apiError(10, "You are not authorized to call this command.") },
+  },
+  {
+    name: "Basic that is not base64 is a 401 code 10",
+    command: "muc_online_rooms",
+    auth: "malformed-basic",
+    args: (r) => ({ service: r.service }),
+    expect: { status: 401, body: apiError(10, "You are not authorized to call this command.") },
+  },
+  {
+    name: "an Authorization scheme other than Basic and Bearer is a 401 code 10",
+    command: "muc_online_rooms",
+    auth: "other-scheme",
     args: (r) => ({ service: r.service }),
     expect: { status: 401, body: apiError(10, "You are not authorized to call this command.") },
   },
@@ -1000,7 +1061,13 @@ export const ROOM_API_CASES: RoomApiCase[] = [
     auth: "wrong-password",
     rawBody: "not json",
     expect: { status: 400, body: "400 Bad Request" },
-    odd: { note: "order: command name, JSON, credentials, arguments, permission", copy: false },
+    odd: { note: "order: JSON, command name, credentials, arguments, permission", copy: false },
+  },
+  {
+    name: "the body is parsed before the command name is looked up",
+    command: "no_such_command",
+    rawBody: "not json",
+    expect: { status: 400, body: "400 Bad Request" },
   },
   {
     name: "an unknown command is a 404 whatever the credentials",
