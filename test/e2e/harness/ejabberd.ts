@@ -34,6 +34,10 @@ import {
  * `ejabberdctl register` does the same through a fresh Erlang VM per call,
  * ~0.8 s each, which is too slow for test set-up. `ejabberdctl()` runs any
  * other command (and `register` too) against this instance.
+ *
+ * With `roomApi`, it also runs ejabberd's own MUC (mod_muc) and the room admin
+ * commands of mod_muc_admin over `/api` and `/api/v1`, for the admin accounts
+ * named (HTTP Basic): what `ejabberd-api.ts` pins mucgate's room API to.
  */
 
 export interface EjabberdOptions {
@@ -51,6 +55,22 @@ export interface EjabberdOptions {
   startTimeout?: number;
   /** Keep the temp dir after stop() (also with env E2E_KEEP_TMP=1). */
   keepDir?: boolean;
+  /**
+   * Also run ejabberd's own MUC service and its room admin commands over
+   * `/api` (mod_muc, mod_muc_admin, mod_http_api). Off by default.
+   */
+  roomApi?: RoomApiOptions;
+}
+
+export interface RoomApiOptions {
+  /** mod_muc's service domain. Default `conference.<domain>` (not a component slot). */
+  service?: string;
+  /**
+   * Bare JIDs allowed to call mod_muc_admin's commands (and `register`,
+   * `unregister`, `change_password`) over `/api` with HTTP Basic auth
+   * (`api_permissions`, who: acl). Nothing else may call them.
+   */
+  admins: string[];
 }
 
 export interface EjabberdServer extends LocalServer {
@@ -62,6 +82,10 @@ export interface EjabberdServer extends LocalServer {
   registerMany(accounts: readonly { user: string; password: string; host?: string }[]): Promise<void>;
   /** Run `ejabberdctl <args>` against this instance (its own ctl config, node, cookie). */
   ejabberdctl(...args: string[]): Promise<{ exitCode: number; output: string }>;
+  /** `http://127.0.0.1:<port>/api`: mod_http_api, loopback only. */
+  readonly apiUrl: string;
+  /** mod_muc's service domain when started with `roomApi`, else `undefined`. */
+  readonly mucService: string | undefined;
 }
 
 const ERL = "/usr/bin/erl";
@@ -101,8 +125,20 @@ function renderConfig(o: {
   c2sPort: number;
   componentPort: number;
   apiPort: number;
+  roomApi: { service: string; admins: readonly string[] } | undefined;
   extraConfig: string;
 }): string {
+  // roomApi: mod_muc on its own domain, its admin commands for the admins' ACL
+  // (ejabberd docs, developer/ejabberd-api/permissions), and /api/v1 for API
+  // version 1, listed first: ejabberd_http takes the first handler whose path
+  // prefixes the request's.
+  const r = o.roomApi;
+  const v1Handler = r ? "      /api/v1: mod_http_api\n" : "";
+  const adminAcl = r ? `  room_api_admins:\n    user: [${r.admins.map(yamlString).join(", ")}]\n` : "";
+  const adminPermission = r
+    ? `  "room admin API":\n    from: [mod_http_api]\n    who:\n      acl: room_api_admins\n    what: ["[tag:muc_room]", "[tag:muc]", register, unregister, change_password]\n`
+    : "";
+  const mucModules = r ? `  mod_muc:\n    host: ${yamlString(r.service)}\n  mod_muc_admin: {}\n` : "";
   return `# Written by test/e2e/harness/ejabberd.ts; throwaway.
 hosts:
 ${o.domains.map((d) => `  - ${yamlString(d)}`).join("\n")}
@@ -129,11 +165,11 @@ ${o.components.map((c) => `      ${yamlString(c.domain)}:\n        password: ${y
     ip: "127.0.0.1"
     module: ejabberd_http
     request_handlers:
-      /api: mod_http_api
+${v1Handler}      /api: mod_http_api
 acl:
   loopback:
     ip: ["127.0.0.0/8"]
-access_rules:
+${adminAcl}access_rules:
   c2s:
     allow: all
 api_permissions:
@@ -146,12 +182,12 @@ api_permissions:
     who:
       acl: loopback
     what: [register, unregister, change_password]
-modules:
+${adminPermission}modules:
   mod_disco: {}
   mod_ping: {}
   mod_http_api: {}
   mod_admin_extra: {}
-${o.extraConfig}
+${mucModules}${o.extraConfig}
 `;
 }
 
@@ -163,6 +199,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
   const domains = [domain, ...(options.extraDomains ?? [])];
   const components = componentSlots(options.components, domain);
   const logLevel = options.logLevel ?? "info";
+  const roomApi = options.roomApi && { service: options.roomApi.service ?? `conference.${domain}`, admins: options.roomApi.admins };
   const user = ejabberdUser();
   const node = `e2e-${randomBytes(4).toString("hex")}@localhost`;
   const cookie = randomBytes(16).toString("hex").toUpperCase();
@@ -201,7 +238,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
   function writeFiles(): void {
     writeFileSync(
       configPath,
-      renderConfig({ domains, components, logLevel, c2sPort, componentPort, apiPort, extraConfig: options.extraConfig ?? "" }),
+      renderConfig({ domains, components, logLevel, c2sPort, componentPort, apiPort, roomApi, extraConfig: options.extraConfig ?? "" }),
     );
     // For `ejabberdctl --ctl-config`: it sources this after /etc's defaults.
     writeFileSync(
@@ -314,6 +351,8 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejab
     kind: "ejabberd",
     ...serverFields({ domain, domains, components, c2sPort, componentPort, dir, configPath, logPath }),
     node,
+    apiUrl: `http://127.0.0.1:${apiPort}/api`,
+    mucService: roomApi?.service,
     get pid() {
       return proc.pid;
     },
