@@ -1,7 +1,8 @@
 import type { Element, Node } from "@xmpp/xml";
 import type { StanzaError } from "../errors.ts";
 import type { Jid } from "../jid.ts";
-import type { MucCore } from "./core.ts";
+import type { Metrics } from "../metrics.ts";
+import type { ServiceSecret } from "./secret.ts";
 import type { Affiliation, Occupant, Role } from "./occupant.ts";
 import type { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
@@ -17,6 +18,21 @@ import type { Turn } from "./turn.ts";
  * higher first, as Prosody's module events do — and otherwise know nothing
  * of the features. docs/architecture.md walks through adding one.
  */
+
+/** What the use cases and features may use of the service (MucService implements it). */
+export interface MucCore {
+  /** The service's domain, e.g. `rooms.example.org`. */
+  readonly domain: string;
+  readonly hooks: Hooks;
+  readonly secret: ServiceSecret;
+  readonly metrics: Metrics | undefined;
+  /** Rooms in memory, by bare JID. */
+  readonly rooms: ReadonlyMap<string, Room>;
+  /** A new room, created by a join of `creator` (§10.1). */
+  createRoom(jid: Jid, creator: Jid, turn: Turn): Room;
+  /** §10.9: everyone leaves with the `<destroy/>` notice, and the room is gone. */
+  destroyRoom(room: Room, how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void;
+}
 
 /** A join about to happen (§7.2), for the checks that may refuse it. */
 export interface JoinAttempt {

@@ -1,6 +1,6 @@
 import { element } from "./stanza.ts";
-import type { Incoming, MucCore } from "./core.ts";
-import { FORWARDED, type IqContext } from "./hooks.ts";
+import { type MucCore, FORWARDED, type IqContext } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import type { Turn } from "./turn.ts";

@@ -1,6 +1,6 @@
 import type { Element } from "@xmpp/xml";
-import type { Incoming, MucCore } from "./core.ts";
-import { FORWARDED, NEXT, type IqContext, type IqRoute } from "./hooks.ts";
+import { type MucCore, FORWARDED, NEXT, type IqContext, type IqRoute } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import { forwardRequest, forwardResponse } from "./iq-forwarding.ts";
 import { refuse } from "./stanza-error.ts";
 import { element, soleChild } from "./stanza.ts";

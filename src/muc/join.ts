@@ -1,7 +1,7 @@
 import { StanzaError } from "../errors.ts";
 import type { Jid } from "../jid.ts";
-import type { Incoming, MucCore } from "./core.ts";
-import type { JoinAttempt } from "./hooks.ts";
+import type { MucCore, JoinAttempt } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import { prepareNick } from "./nick.ts";
 import type { Affiliation, Role } from "./occupant.ts";
 import { currentPresence, presencePayload } from "./presence.ts";

@@ -1,6 +1,6 @@
 import type { Element, Node } from "@xmpp/xml";
-import type { Incoming, MucCore } from "./core.ts";
-import type { GroupchatContext } from "./hooks.ts";
+import type { MucCore, GroupchatContext } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import { NS } from "./namespaces.ts";
 import type { Occupant } from "./occupant.ts";
 import { ROOM_OWNED } from "./presence.ts";

@@ -1,4 +1,5 @@
-import type { Incoming, MucCore } from "./core.ts";
+import type { MucCore } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import { nickConflict } from "./join.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";

@@ -1,4 +1,5 @@
-import type { Incoming, MucCore } from "./core.ts";
+import type { MucCore } from "./hooks.ts";
+import type { Incoming } from "./incoming.ts";
 import { join } from "./join.ts";
 import { NS } from "./namespaces.ts";
 import { changeNick } from "./nick-change.ts";

@@ -40,4 +40,6 @@ export const refuse = {
   itemNotFound: (text?: string) => new StanzaError("cancel", "item-not-found", text),
   serviceUnavailable: (text?: string) => new StanzaError("cancel", "service-unavailable", text),
   featureNotImplemented: (text?: string) => new StanzaError("cancel", "feature-not-implemented", text),
+  /** §7.2.5: a members-only room and a user who is not a member. */
+  registrationRequired: (text?: string) => new StanzaError("auth", "registration-required", text),
 };

@@ -1,5 +1,4 @@
-import type { Feature, IqContext } from "../hooks.ts";
-import type { MucCore } from "../core.ts";
+import type { Feature, IqContext, MucCore } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { affiliationRank, type Occupant } from "../occupant.ts";
 import type { Room } from "../room.ts";
