@@ -23,6 +23,7 @@ import { closest } from "./edit-distance.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { parseJid } from "./jid.ts";
 import type { LogLevel } from "./log.ts";
+import { parseStorageUrl, STORAGE_FORMS } from "./storage/storage-url.ts";
 
 /** Host → room nodes, `all` for every user host (mod_muc_http_auth's shape). */
 export type RoomsByHost = Readonly<Record<string, readonly string[]>>;
@@ -59,6 +60,8 @@ export interface Config {
   /** Messages of discussion history kept per room (mucgate's addition to the contract), 0..1000. */
   readonly max_history_messages: number;
   readonly log_level: LogLevel;
+  /** `memory`, `sqlite:<path>` or `postgres://…` as given (docs/storage.md); the form is checked, not the database. */
+  readonly storage: string;
 }
 
 export type ConfigKey = keyof Config;
@@ -85,6 +88,7 @@ export const DEFAULTS = Object.freeze({
   muc_http_auth_max_concurrency: 64,
   max_history_messages: 20,
   log_level: "info",
+  storage: "sqlite:mucgate.sqlite",
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -304,6 +308,14 @@ const SCHEMAS = {
     .refine((text) => LOG_LEVELS.includes(text.toLowerCase()))
     .transform((text) => text.toLowerCase() as LogLevel)
     .default(DEFAULTS.log_level),
+  // Described, never quoted: a PostgreSQL URL carries a password.
+  storage: z
+    .string(expecting(STORAGE_FORMS, { secret: true }))
+    .superRefine((text, ctx) => {
+      const target = parseStorageUrl(text);
+      if (typeof target === "string") ctx.addIssue({ code: "custom", message: target });
+    })
+    .default(DEFAULTS.storage),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */

@@ -41,6 +41,17 @@ export class ConfigError extends MucgateError {
   }
 }
 
+/**
+ * The storage failed: a database that cannot be opened, migrated or written.
+ * Messages name the store (kind, host, port, database or path), never a password.
+ */
+export class StorageError extends MucgateError {
+  override name = "StorageError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** RFC 6120 §8.3.2 error types. */
 export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
 

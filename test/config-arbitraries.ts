@@ -55,6 +55,15 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   http_muc_kick_authorization_header: headerValue,
   max_history_messages: fc.integer({ min: 0, max: 1000 }),
   log_level: fc.constantFrom("debug", "info", "warn", "error"),
+  storage: fc.oneof(
+    fc.constant("memory"),
+    fc.stringMatching(/^[A-Za-z0-9_./-]{1,30}$/).map((path) => `sqlite:${path}`),
+    fc
+      .tuple(fc.constantFrom("postgres", "postgresql"), label, headerValue, domain, fc.option(port, { nil: undefined }), label)
+      .map(([scheme, user, password, host, p, db]) =>
+        `${scheme}://${user}:${encodeURIComponent(password)}@${host}${p === undefined ? "" : `:${p}`}/${db}`,
+      ),
+  ),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

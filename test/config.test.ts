@@ -53,6 +53,7 @@ describe("defaults", () => {
       muc_http_auth_max_concurrency: 64,
       max_history_messages: 20,
       log_level: "info",
+      storage: "sqlite:mucgate.sqlite",
     });
   });
 
@@ -63,7 +64,7 @@ describe("defaults", () => {
     expect(config.muc_http_auth_authorization_header).toBeUndefined();
   });
 
-  test("CONFIG_KEYS lists every key of the contract plus max_history_messages", () => {
+  test("CONFIG_KEYS lists every key of the contract plus max_history_messages and storage", () => {
     expect([...CONFIG_KEYS].sort() as string[]).toEqual(
       [
         "component_jid",
@@ -85,6 +86,7 @@ describe("defaults", () => {
         "http_muc_kick_authorization_header",
         "max_history_messages",
         "log_level",
+        "storage",
       ].sort(),
     );
   });
@@ -354,6 +356,40 @@ describe("every problem names its key", () => {
     for (const [key, value] of cases) lineFor(configError({ toml: `${MINIMAL}\n${key} = ${value}` }), key);
   });
 
+  test("storage: memory, sqlite:<path> and postgres URLs are taken as given, from the file or MUCGATE_STORAGE", () => {
+    for (const url of [
+      "memory",
+      "sqlite:mucgate.sqlite",
+      "sqlite:/var/lib/mucgate/mucgate.sqlite",
+      "postgres://mucgate:pw@db.example.org:5433/mucgate",
+      "postgresql://mucgate@127.0.0.1/mucgate?sslmode=require",
+    ]) {
+      expect(parseConfig({ toml: `${MINIMAL}\nstorage = ${JSON.stringify(url)}` }).storage).toBe(url);
+      expect(parseConfig({ toml: MINIMAL, env: { MUCGATE_STORAGE: url } }).storage).toBe(url);
+    }
+  });
+
+  test("storage: any other form is refused, naming the key and never quoting a password", () => {
+    const cases = [
+      "sqlite",
+      "sqlite:",
+      "mysql://u:hunter2@h/db",
+      "postgres://u:hunter2@/db",
+      "postgres://:hunter2@h/db",
+      "postgres://u:hunter2@h",
+      "postgres://u:hunter2@h/a/b",
+      "postgres://u:hunter2@h:99999/db",
+      "postgres://u:hunter2@h/db?sslmode=sometimes",
+      "postgres://u:hunter2@h/db?application_name=x",
+      "postgres://u:%zz@h/db",
+    ];
+    for (const url of cases) {
+      const line = lineFor(configError({ toml: `${MINIMAL}\nstorage = ${JSON.stringify(url)}` }), "storage");
+      expect(line).not.toContain("hunter2");
+    }
+    expect(lineFor(configError({ toml: `${MINIMAL}\nstorage = 5` }), "storage")).toContain("postgres://user:password@host:port/database");
+  });
+
   test("an empty http_interface", () => {
     lineFor(configError({ toml: `${MINIMAL}\nhttp_interface = ""` }), "http_interface");
   });
@@ -508,6 +544,8 @@ describe("deploy/mucgate.example.toml", () => {
       const config = parseConfig({ toml: `${example}\n${line}` });
       expect(config[key as keyof typeof DEFAULTS]).toEqual(DEFAULTS[key as keyof typeof DEFAULTS]);
     }
-    for (const key of Object.keys(DEFAULTS)) expect(commented.some((c) => c.key === key)).toBe(true);
+    // A key the example sets (storage: the path the systemd unit's state directory holds) says its default in words.
+    const set = (key: string) => new RegExp(`^${key} = `, "m").test(example);
+    for (const key of Object.keys(DEFAULTS)) expect(commented.some((c) => c.key === key) || set(key)).toBe(true);
   });
 });
