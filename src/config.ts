@@ -62,6 +62,26 @@ export interface Config {
   readonly log_level: LogLevel;
   /** `memory`, `sqlite:<path>` or `postgres://…` as given (docs/storage.md); the form is checked, not the database. */
   readonly storage: string;
+  /** A new room's settings (Prosody's option names). */
+  readonly muc_room_default_persistent: boolean;
+  readonly muc_room_default_public: boolean;
+  readonly muc_room_default_change_subject: boolean;
+  /** ≤ max_history_messages. */
+  readonly muc_room_default_history_length: number;
+  /** An RFC 5646 language tag, or "" for none. */
+  readonly muc_room_default_language: string;
+  /** New rooms keep an archive (XEP-0313) unless their owner turns it off. */
+  readonly muc_log_by_default: boolean;
+  /** Every room keeps an archive, whatever its owner says. */
+  readonly muc_log_all_rooms: boolean;
+  /** Seconds an archived message is kept; `never` keeps them all. */
+  readonly muc_log_expires_after: number | "never";
+  /** Most messages one archive query returns. */
+  readonly max_archive_query_results: number;
+  /** SIGTERM saves the occupants and exits without telling them; the next start brings them back (mucgate's addition). */
+  readonly muc_keep_occupants_on_restart: boolean;
+  /** Occupant sessions checked a second after a restart or reconnect (mucgate's addition). */
+  readonly muc_session_check_rate: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -89,6 +109,17 @@ export const DEFAULTS = Object.freeze({
   max_history_messages: 20,
   log_level: "info",
   storage: "sqlite:mucgate.sqlite",
+  muc_room_default_persistent: false,
+  muc_room_default_public: true,
+  muc_room_default_change_subject: false,
+  muc_room_default_history_length: 20,
+  muc_room_default_language: "",
+  muc_log_by_default: true,
+  muc_log_all_rooms: false,
+  muc_log_expires_after: 604_800,
+  max_archive_query_results: 50,
+  muc_keep_occupants_on_restart: true,
+  muc_session_check_rate: 200,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -229,6 +260,9 @@ function carriedAuthParameter(text: string): string | undefined {
 }
 
 
+/** RFC 5646 in its common shape: a primary tag and subtags. */
+const LANGUAGE_TAG = /^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$/;
+
 const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfies LogLevel[];
 
 const seconds = z.number(expecting("a number of seconds >= 0 (0 = do not cache)")).min(0);
@@ -316,6 +350,27 @@ const SCHEMAS = {
       if (typeof target === "string") ctx.addIssue({ code: "custom", message: target });
     })
     .default(DEFAULTS.storage),
+  muc_room_default_persistent: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_persistent),
+  muc_room_default_public: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public),
+  muc_room_default_change_subject: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_change_subject),
+  muc_room_default_history_length: z
+    .number(expecting("an integer from 0 to 1000"))
+    .int()
+    .min(0)
+    .max(1000)
+    .default(DEFAULTS.muc_room_default_history_length),
+  muc_room_default_language: z
+    .string(expecting('a language tag such as "en" or "pt-BR", or "" for none'))
+    .refine((text) => text === "" || LANGUAGE_TAG.test(text))
+    .default(DEFAULTS.muc_room_default_language),
+  muc_log_by_default: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_by_default),
+  muc_log_all_rooms: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_all_rooms),
+  muc_log_expires_after: z
+    .union([z.number().gt(0).max(100 * 365 * 86_400), z.literal("never")], expecting('a number of seconds > 0, or "never"'))
+    .default(DEFAULTS.muc_log_expires_after),
+  max_archive_query_results: z.number(expecting("an integer from 1 to 10000")).int().min(1).max(10_000).default(DEFAULTS.max_archive_query_results),
+  muc_keep_occupants_on_restart: z.boolean(expecting("true or false")).default(DEFAULTS.muc_keep_occupants_on_restart),
+  muc_session_check_rate: z.number(expecting("a number of checks a second > 0")).gt(0).max(1_000_000).default(DEFAULTS.muc_session_check_rate),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -344,6 +399,16 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_http_auth_timeout: "number",
   muc_http_auth_max_concurrency: "number",
   max_history_messages: "number",
+  muc_room_default_persistent: "boolean",
+  muc_room_default_public: "boolean",
+  muc_room_default_change_subject: "boolean",
+  muc_room_default_history_length: "number",
+  muc_log_by_default: "boolean",
+  muc_log_all_rooms: "boolean",
+  muc_log_expires_after: "number",
+  max_archive_query_results: "number",
+  muc_keep_occupants_on_restart: "boolean",
+  muc_session_check_rate: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.
@@ -501,6 +566,21 @@ export function parseConfig(input: ConfigInput): Config {
         "required: the authorization service's GET endpoint asked on every join " +
         "(it may be left out only when muc_http_auth_enabled_for is set and lists no room) " +
         `(set it in the file or in ${envName("muc_http_auth_url")})`,
+    });
+  }
+
+  const historyLength = values.muc_room_default_history_length ?? DEFAULTS.muc_room_default_history_length;
+  const historyCap = values.max_history_messages ?? DEFAULTS.max_history_messages;
+  if (
+    !invalid.has("muc_room_default_history_length") &&
+    !invalid.has("max_history_messages") &&
+    typeof historyLength === "number" &&
+    typeof historyCap === "number" &&
+    historyLength > historyCap
+  ) {
+    problems.push({
+      key: "muc_room_default_history_length",
+      message: `must not exceed max_history_messages (${historyCap}), the most a room may keep`,
     });
   }
 

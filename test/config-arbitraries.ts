@@ -53,7 +53,8 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   muc_http_auth_timeout: seconds(0, 3600, true),
   muc_http_auth_max_concurrency: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   http_muc_kick_authorization_header: headerValue,
-  max_history_messages: fc.integer({ min: 0, max: 1000 }),
+  // The two history keys are independent as long as the default length stays within the cap (a rule across keys).
+  max_history_messages: fc.integer({ min: 20, max: 1000 }),
   log_level: fc.constantFrom("debug", "info", "warn", "error"),
   storage: fc.oneof(
     fc.constant("memory"),
@@ -64,6 +65,17 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
         `${scheme}://${user}:${encodeURIComponent(password)}@${host}${p === undefined ? "" : `:${p}`}/${db}`,
       ),
   ),
+  muc_room_default_persistent: fc.boolean(),
+  muc_room_default_public: fc.boolean(),
+  muc_room_default_change_subject: fc.boolean(),
+  muc_room_default_history_length: fc.integer({ min: 0, max: 20 }),
+  muc_room_default_language: fc.constantFrom("", "en", "de-CH", "pt-BR", "zh-Hant-TW"),
+  muc_log_by_default: fc.boolean(),
+  muc_log_all_rooms: fc.boolean(),
+  muc_log_expires_after: fc.oneof(fc.constant("never" as const), fc.integer({ min: 1, max: 10 * 365 * 86_400 })),
+  max_archive_query_results: fc.integer({ min: 1, max: 10_000 }),
+  muc_keep_occupants_on_restart: fc.boolean(),
+  muc_session_check_rate: fc.integer({ min: 1, max: 100_000 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

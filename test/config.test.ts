@@ -54,7 +54,37 @@ describe("defaults", () => {
       max_history_messages: 20,
       log_level: "info",
       storage: "sqlite:mucgate.sqlite",
+      muc_room_default_persistent: false,
+      muc_room_default_public: true,
+      muc_room_default_change_subject: false,
+      muc_room_default_history_length: 20,
+      muc_room_default_language: "",
+      muc_log_by_default: true,
+      muc_log_all_rooms: false,
+      muc_log_expires_after: 604800,
+      max_archive_query_results: 50,
+      muc_keep_occupants_on_restart: true,
+      muc_session_check_rate: 200,
     });
+  });
+
+  test("a room's default history length may not exceed what a room may keep", () => {
+    const line = lineFor(configError({ toml: `${MINIMAL}
+max_history_messages = 10
+muc_room_default_history_length = 11` }), "muc_room_default_history_length");
+    expect(line).toContain("max_history_messages (10)");
+    expect(parseConfig({ toml: `${MINIMAL}
+max_history_messages = 10
+muc_room_default_history_length = 10` }).muc_room_default_history_length).toBe(10);
+  });
+
+  test('archive retention is seconds or "never"', () => {
+    expect(parseConfig({ toml: `${MINIMAL}
+muc_log_expires_after = "never"` }).muc_log_expires_after).toBe("never");
+    expect(parseConfig({ toml: MINIMAL, env: { MUCGATE_MUC_LOG_EXPIRES_AFTER: "never" } }).muc_log_expires_after).toBe("never");
+    expect(parseConfig({ toml: MINIMAL, env: { MUCGATE_MUC_LOG_EXPIRES_AFTER: "86400" } }).muc_log_expires_after).toBe(86400);
+    for (const bad of ["0", '"forever"', "-5"]) lineFor(configError({ toml: `${MINIMAL}
+muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
   });
 
   test("optional keys without a default stay undefined", () => {
@@ -64,7 +94,7 @@ describe("defaults", () => {
     expect(config.muc_http_auth_authorization_header).toBeUndefined();
   });
 
-  test("CONFIG_KEYS lists every key of the contract plus max_history_messages and storage", () => {
+  test("CONFIG_KEYS lists every key of the contract plus mucgate's own", () => {
     expect([...CONFIG_KEYS].sort() as string[]).toEqual(
       [
         "component_jid",
@@ -87,6 +117,17 @@ describe("defaults", () => {
         "max_history_messages",
         "log_level",
         "storage",
+        "muc_room_default_persistent",
+        "muc_room_default_public",
+        "muc_room_default_change_subject",
+        "muc_room_default_history_length",
+        "muc_room_default_language",
+        "muc_log_by_default",
+        "muc_log_all_rooms",
+        "muc_log_expires_after",
+        "max_archive_query_results",
+        "muc_keep_occupants_on_restart",
+        "muc_session_check_rate",
       ].sort(),
     );
   });

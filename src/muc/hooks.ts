@@ -7,6 +7,7 @@ import type { Affiliation, Occupant, Role } from "./occupant.ts";
 import type { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
 import type { RoomConfig } from "./room-config.ts";
+import type { MaybePromise, Storage } from "./storage.ts";
 import type { Turn } from "./turn.ts";
 
 /**
@@ -19,8 +20,21 @@ import type { Turn } from "./turn.ts";
  * of the features. docs/architecture.md walks through adding one.
  */
 
+/** Service-wide limits and policies the features apply (from the configuration). */
+export interface ServiceSettings {
+  /** Most messages of §7.2.15 history a room may keep (`max_history_messages`). */
+  readonly maxHistoryLength: number;
+  /** Every room is archived, whatever its owner says (`muc_log_all_rooms`). */
+  readonly archiveAllRooms: boolean;
+  /** Most messages one archive query returns (`max_archive_query_results`). */
+  readonly maxArchiveQueryResults: number;
+}
+
 /** What the use cases and features may use of the service (MucService implements it). */
 export interface MucCore {
+  readonly settings: ServiceSettings;
+  /** A new unique id (XEP-0359 stanza-ids). */
+  newId(): string;
   /** The service's domain, e.g. `rooms.example.org`. */
   readonly domain: string;
   readonly hooks: Hooks;
@@ -86,11 +100,15 @@ export interface CreatedHook {
   created(context: { readonly core: MucCore; readonly room: Room; readonly creator: Jid; readonly turn: Turn }): void;
 }
 
-/** The last occupant left: keep the room, or destroy it (§10.1.3 muc_temporary). */
+/**
+ * The last occupant left: destroy the room (§10.1.3 muc_temporary), evict it
+ * from memory (a persistent room: it stays in storage and is loaded again on
+ * its next stanza), or keep it in memory.
+ */
 export interface EmptiedHook {
   readonly priority: number;
-  /** "keep" or "destroy" decides; undefined lets a later hook decide. Without a decision the room is kept. */
-  emptied(room: Room): "keep" | "destroy" | undefined;
+  /** A decision, or undefined to let a later hook decide. Without a decision the room is kept. */
+  emptied(room: Room): "keep" | "evict" | "destroy" | undefined;
 }
 
 /** A field of the §6.4 muc#roominfo form in a room's disco#info. */
@@ -107,9 +125,9 @@ export interface DiscoHooks {
   /** `<feature var>`s of the service (XEP-0045 §6.1). */
   readonly serviceFeatures?: readonly string[];
   /** `<feature var>`s of a room (§6.4). */
-  roomFeatures?(room: Room): readonly string[];
+  roomFeatures?(room: Room, core: MucCore): readonly string[];
   /** muc#roominfo fields (§6.4, XEP-0128). */
-  roomInfo?(room: Room, asker: Asker): readonly InfoField[];
+  roomInfo?(room: Room, asker: Asker, core: MucCore): readonly InfoField[];
 }
 
 /** A field of the §10.2 configuration form, and how a submitted value applies. */
@@ -124,7 +142,11 @@ export interface ConfigField {
    * Read the submitted values into `draft`. Throw a StanzaError (not-acceptable
    * naming the field) to refuse the whole form: nothing is applied then.
    */
-  submit(values: readonly string[], draft: ConfigDraft, room: Room): void;
+  submit(values: readonly string[], draft: ConfigDraft, room: Room, core: MucCore): void;
+  /** Other names clients submit this field under (another server's), read the same way; never offered. */
+  readonly aliases?: readonly string[];
+  /** Whether the form offers the field at all (default: always). */
+  offered?(core: MucCore): boolean;
 }
 
 /** The next configuration being assembled from a submitted form. */
@@ -143,7 +165,7 @@ export interface IqRoute {
    * `NEXT` to let a later route (or the default) have it. Throw a
    * StanzaError to refuse.
    */
-  handle(context: IqContext): Element | undefined | typeof NEXT | typeof FORWARDED;
+  handle(context: IqContext): Element | undefined | typeof NEXT | typeof FORWARDED | Deferred<any>;
   /**
    * When this IQ would put the user in the room under a nick (a §7.10
    * registration), that nick: the join gate is asked about it first.
@@ -163,6 +185,25 @@ export interface IqContext {
   /** The sender's occupant in that room, if its session is in it. */
   readonly occupant: Occupant | undefined;
   readonly turn: Turn;
+}
+
+/**
+ * An answer that needs to read storage first (an archive query, the room
+ * listing): the core stays synchronous, so it describes the read and how to
+ * answer from what comes back; the router runs it (src/xmpp/stanza-router.ts).
+ */
+export interface Deferred<T = unknown> {
+  readonly deferred: true;
+  read(storage: StorageReads): MaybePromise<T>;
+  /** The result's payload from what was read; what goes before the result (e.g. archived messages) goes to `turn.out`. Throw a StanzaError to refuse. */
+  answer(result: T, turn: Turn): Element | undefined;
+}
+
+/** The reads a deferred answer may make. */
+export type StorageReads = Pick<Storage, "queryArchive" | "listPublicRooms" | "getArchived" | "recentMessages">;
+
+export function deferred<T>(read: (storage: StorageReads) => MaybePromise<T>, answer: (result: T, turn: Turn) => Element | undefined): Deferred<T> {
+  return { deferred: true, read, answer };
 }
 
 /** The route passes: a later one (or the default) answers. */
@@ -187,6 +228,8 @@ export interface GroupchatContext {
   readonly stanza: Element;
   /** The children the room will relay; filters may add to it. */
   readonly payload: Node[];
+  /** Elements the room adds to the relayed message, whoever builds it (a filter that takes over includes them): the XEP-0359 stanza-id. */
+  readonly marks: Element[];
   readonly turn: Turn;
 }
 
@@ -298,15 +341,15 @@ export class Hooks {
     return this.#iqTypes.has(iqKey(to, "", xmlns ?? "", name));
   }
 
-  roomFeatures(room: Room): string[] {
+  roomFeatures(room: Room, core: MucCore): string[] {
     const vars: string[] = [];
-    for (const f of this.features) if (f.roomFeatures) vars.push(...f.roomFeatures(room));
+    for (const f of this.features) if (f.roomFeatures) vars.push(...f.roomFeatures(room, core));
     return vars;
   }
 
-  roomInfo(room: Room, asker: Asker): InfoField[] {
+  roomInfo(room: Room, asker: Asker, core: MucCore): InfoField[] {
     const fields: InfoField[] = [];
-    for (const f of this.features) if (f.roomInfo) fields.push(...f.roomInfo(room, asker));
+    for (const f of this.features) if (f.roomInfo) fields.push(...f.roomInfo(room, asker, core));
     return fields;
   }
 

@@ -1,10 +1,12 @@
 import type { Element } from "@xmpp/xml";
-import { type MucCore, FORWARDED, NEXT, type IqContext, type IqRoute } from "./hooks.ts";
+import { StanzaError } from "../errors.ts";
+import { type Deferred, type MucCore, FORWARDED, NEXT, type IqContext, type IqRoute } from "./hooks.ts";
 import type { Incoming } from "./incoming.ts";
 import { forwardRequest, forwardResponse } from "./iq-forwarding.ts";
-import { refuse } from "./stanza-error.ts";
+import { probeAnswered } from "./session-probe.ts";
+import { errorReply, refuse } from "./stanza-error.ts";
 import { element, soleChild } from "./stanza.ts";
-import type { Turn } from "./turn.ts";
+import { Turn, type Later } from "./turn.ts";
 
 /**
  * IQs to the service, to a room, or to an occupant, answered by the routes
@@ -20,6 +22,7 @@ export function handleIq(core: MucCore, inc: Incoming, turn: Turn): void {
   const type = stanza.attrs.type;
   if (type === "result" || type === "error") {
     if (room && inc.to.resource) forwardResponse(core, room, inc, turn);
+    else probeAnswered(inc, turn);
     return;
   }
   if (type !== "get" && type !== "set") throw refuse.badRequest("IQ type must be get, set, result or error");
@@ -36,9 +39,11 @@ export function handleIq(core: MucCore, inc: Incoming, turn: Turn): void {
     const context: IqContext = { core, iq: stanza, payload, from: inc.from, to: inc.to, room, occupant: inc.occupant, turn };
     const answer = route(core, context, to, type, payload);
     if (answer === FORWARDED) return;
-    turn.out.push(
-      element("iq", { type: "result", from: stanza.attrs.to!, to: stanza.attrs.from!, id: stanza.attrs.id }, answer ? [answer] : []),
-    );
+    if (isDeferred(answer)) {
+      turn.later = later(stanza, answer, turn.now);
+      return;
+    }
+    turn.out.push(result(stanza, answer));
     // An occupant removed by this very IQ (a later item of a kick) hears no more of the room.
     for (const notice of after) if (room!.sessions.has(notice.attrs.to!)) turn.out.push(notice);
   } finally {
@@ -46,7 +51,36 @@ export function handleIq(core: MucCore, inc: Incoming, turn: Turn): void {
   }
 }
 
-function route(core: MucCore, context: IqContext, to: IqRoute["to"], type: string, payload: Element): Element | undefined | typeof FORWARDED {
+function result(iq: Element, payload: Element | undefined): Element {
+  return element("iq", { type: "result", from: iq.attrs.to!, to: iq.attrs.from!, id: iq.attrs.id! }, payload ? [payload] : []);
+}
+
+function isDeferred(answer: unknown): answer is Deferred {
+  return typeof answer === "object" && answer !== null && (answer as Deferred).deferred === true;
+}
+
+/** The rest of the answer, once storage has been read; a refusal then is an error reply like any other. */
+function later(iq: Element, answer: Deferred, now: number): Later {
+  const finish = (read: unknown): Element[] => {
+    const turn = new Turn(now);
+    try {
+      const payload = answer.answer(read, turn);
+      turn.out.push(result(iq, payload));
+      return turn.out;
+    } catch (err) {
+      if (err instanceof StanzaError) return [errorReply(iq, err, iq.attrs.to!)];
+      throw err;
+    }
+  };
+  return {
+    run(storage) {
+      const read = answer.read(storage);
+      return read instanceof Promise ? read.then(finish) : finish(read);
+    },
+  };
+}
+
+function route(core: MucCore, context: IqContext, to: IqRoute["to"], type: string, payload: Element): Element | undefined | typeof FORWARDED | Deferred {
   for (const r of core.hooks.iqRoutes(to, type, payload.attrs.xmlns, payload.name)) {
     const answer = r.handle(context);
     if (answer !== NEXT) return answer;

@@ -76,11 +76,11 @@ function groupchat(core: MucCore, room: Room, occupant: Occupant, stanza: Elemen
   // §5.1.1: visitors have no voice.
   if (occupant.role === "visitor") throw refuse.forbidden("Visitors may not speak in this room");
   const payload: Node[] = payloadWithout(stanza, ROOM_OWNED);
-  const context: GroupchatContext = { core, room, occupant, stanza, payload, turn };
+  const context: GroupchatContext = { core, room, occupant, stanza, payload, marks: [], turn };
   for (const hook of core.hooks.groupchat) {
     if (hook.filter(context) === "handled") return;
   }
-  payload.push(...core.hooks.occupantMarks(occupant));
+  payload.push(...core.hooks.occupantMarks(occupant), ...context.marks);
   const attrs: Record<string, string> = { type: "groupchat", from: occupant.jid };
   if (stanza.attrs.id) attrs.id = stanza.attrs.id;
   if (stanza.attrs["xml:lang"]) attrs["xml:lang"] = stanza.attrs["xml:lang"];

@@ -19,6 +19,15 @@ export const NS = {
   PING: "urn:xmpp:ping",
   /** XEP-0203 */
   DELAY: "urn:xmpp:delay",
+  /** XEP-0313 */
+  MAM: "urn:xmpp:mam:2",
+  MAM_EXTENDED: "urn:xmpp:mam:2#extended",
+  /** XEP-0059 */
+  RSM: "http://jabber.org/protocol/rsm",
+  /** XEP-0297 */
+  FORWARD: "urn:xmpp:forward:0",
+  /** XEP-0359 */
+  SID: "urn:xmpp:sid:0",
   /** XEP-0421 */
   OCCUPANT_ID: "urn:xmpp:occupant-id:0",
   /** XEP-0004 */

@@ -14,6 +14,14 @@ export interface RoomConfig {
   readonly public: boolean;
   /** muc#roomconfig_changesubject: participants, not only moderators, may change the subject (§8.1). */
   readonly changeSubject: boolean;
+  /** muc#roomconfig_persistentroom: the room outlives its last occupant (§10.1.3 muc_persistent). */
+  readonly persistent: boolean;
+  /** muc#roomconfig_historylength: messages of §7.2.15 history a newcomer may get. */
+  readonly historyLength: number;
+  /** muc#roomconfig_enablearchiving: the room keeps a XEP-0313 archive. */
+  readonly archiving: boolean;
+  /** muc#roomconfig_lang: the room's language (XEP-0045 §10.2, RFC 5646 tag), "" when unset. */
+  readonly language: string;
 }
 
 /** A new room's configuration, before its owner changes anything. */
@@ -22,4 +30,8 @@ export const DEFAULT_ROOM_CONFIG: RoomConfig = Object.freeze({
   description: "",
   public: true,
   changeSubject: false,
+  persistent: false,
+  historyLength: 20,
+  archiving: true,
+  language: "",
 });

@@ -1,5 +1,5 @@
 import type { Element, Node } from "@xmpp/xml";
-import { History } from "./history.ts";
+import { History, type HistoryEntry } from "./history.ts";
 import { NS } from "./namespaces.ts";
 import { OccupantState, type Affiliation, type Occupant, type Role } from "./occupant.ts";
 import type { LeaveCause, RoomChange, Subject } from "./room-change.ts";
@@ -7,10 +7,40 @@ import type { RoomConfig } from "./room-config.ts";
 import { element, xmppDateTime } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
 
+/**
+ * A relayed message as §7.2.15 history keeps it: stamped with XEP-0203 delay
+ * from the room. maxchars counts "the complete XML stanzas", approximated
+ * with the stanza as stored; `to` differs per recipient and is left out.
+ */
+export function historyEntry(roomJid: string, message: Element, stamp: number): HistoryEntry {
+  const delayed = element("message", message.attrs, [
+    ...message.children,
+    element("delay", { xmlns: NS.DELAY, from: roomJid, stamp: xmppDateTime(stamp) }),
+  ]);
+  return { message: delayed, stamp, chars: delayed.toString().length };
+}
+
 /** An affiliation other than none, with the reason given for it (§9). */
 export interface AffiliationEntry {
   readonly affiliation: Exclude<Affiliation, "none">;
   readonly reason: string | undefined;
+}
+
+/** What a room was, as storage kept it (Room.restore). */
+export interface RestoredState {
+  readonly affiliations: Iterable<readonly [string, AffiliationEntry]>;
+  readonly registrations: Iterable<readonly [string, string]>;
+  readonly subject: Subject | undefined;
+  /** Oldest first. */
+  readonly history: readonly HistoryEntry[];
+  readonly occupants: readonly {
+    readonly nick: string;
+    readonly bare: string;
+    readonly role: Exclude<Role, "none">;
+    readonly sessions: readonly string[];
+    readonly payload: readonly Node[];
+    readonly joinedAt: number;
+  }[];
 }
 
 export interface RoomOptions {
@@ -250,15 +280,7 @@ export class Room {
    */
   say(occupant: Occupant, message: Element, turn: Turn): void {
     this.#own(occupant);
-    if (this.#history.size > 0 && message.getChild("body") !== undefined) {
-      const delayed = element("message", message.attrs, [
-        ...message.children,
-        element("delay", { xmlns: NS.DELAY, from: this.jid, stamp: xmppDateTime(turn.now) }),
-      ]);
-      // maxchars counts "the complete XML stanzas" (§7.2.15), approximated with
-      // the stanza as stored; `to` differs per recipient and is left out.
-      this.#history.push({ message: delayed, stamp: turn.now, chars: delayed.toString().length });
-    }
+    if (this.#history.size > 0 && message.getChild("body") !== undefined) this.#history.push(historyEntry(this.jid, message, turn.now));
     this.#emit({ kind: "message", occupant, message, stamp: turn.now }, turn);
   }
 
@@ -279,12 +301,24 @@ export class Room {
    * Install what storage kept of the room, before anyone uses it (the room
    * loader). Emits nothing: these are not changes, the room was like this.
    */
-  restore(state: { affiliations: Iterable<readonly [string, AffiliationEntry]>; registrations: Iterable<readonly [string, string]> }): void {
+  restore(state: RestoredState): void {
     if (!this.isEmpty || this.#affiliations.size > 0 || this.#registrations.size > 0) throw new TypeError("restore: the room is in use");
     for (const [jid, entry] of state.affiliations) this.#affiliations.set(jid, entry);
     for (const [jid, nick] of state.registrations) {
       this.#registrations.set(jid, nick);
       this.#registrants.set(nick, jid);
+    }
+    this.#subject = state.subject;
+    for (const entry of state.history) this.#history.push(entry);
+    for (const o of state.occupants) {
+      if (o.sessions.length === 0 || this.#occupants.has(o.nick)) continue;
+      const occupant = new OccupantState(this, this.jid, o.nick, o.bare, this.#options.occupantId(o.bare), o.role, o.sessions[0]!, o.payload, o.joinedAt);
+      for (const session of o.sessions) {
+        if (this.#sessions.has(session)) continue;
+        occupant.sessions.add(session);
+        this.#sessions.set(session, occupant);
+      }
+      this.#occupants.set(o.nick, occupant);
     }
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Element } from "@xmpp/xml";
 import { StanzaError } from "../errors.ts";
 import { parseJid, type Jid } from "../jid.ts";
@@ -5,7 +6,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { addressesOf } from "./addresses.ts";
 import { Broadcaster } from "./broadcaster.ts";
-import { type MucCore, Hooks, type Feature } from "./hooks.ts";
+import { type MucCore, Hooks, type Feature, type ServiceSettings } from "./hooks.ts";
 import type { Incoming } from "./incoming.ts";
 import { FEATURES } from "./features/index.ts";
 import { kickOccupants, type KickOptions } from "./features/kick.ts";
@@ -17,12 +18,13 @@ import { handlePresence } from "./presence-handler.ts";
 import { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
 import { DEFAULT_ROOM_CONFIG, type RoomConfig } from "./room-config.ts";
-import { storedConfig } from "./room-record.ts";
-import type { StoredRoom } from "./storage.ts";
+import { restoredState, storedConfig } from "./room-record.ts";
+import type { ArchivedMessage, StoredRoom } from "./storage.ts";
 import { ServiceSecret } from "./secret.ts";
+import { sessionProbe } from "./session-probe.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
 import { soleChild } from "./stanza.ts";
-import { Turn } from "./turn.ts";
+import { Turn, type Later } from "./turn.ts";
 
 export interface MucServiceOptions {
   /** The component's domain, e.g. `rooms.example.org`. */
@@ -37,6 +39,10 @@ export interface MucServiceOptions {
   features?: readonly Feature[];
   /** A new room's configuration. */
   roomDefaults?: RoomConfig;
+  /** Service-wide limits and policies; defaults for those left out. */
+  settings?: Partial<ServiceSettings>;
+  /** New unique ids (XEP-0359 stanza-ids); random UUIDs by default. */
+  newId?: () => string;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -88,6 +94,8 @@ export class MucService implements MucCore {
   readonly secret: ServiceSecret;
   readonly historySize: number;
   readonly metrics: Metrics | undefined;
+  readonly settings: ServiceSettings;
+  readonly newId: () => string;
   readonly #rooms = new Map<string, Room>();
   readonly #broadcaster: Broadcaster;
   readonly #listeners: ChangeListener[] = [];
@@ -105,7 +113,9 @@ export class MucService implements MucCore {
     this.secret = new ServiceSecret(options.secret);
     this.hooks = new Hooks(options.features ?? FEATURES);
     this.#broadcaster = new Broadcaster(this.hooks);
-    this.#roomDefaults = options.roomDefaults ?? DEFAULT_ROOM_CONFIG;
+    this.#roomDefaults = Object.freeze({ ...DEFAULT_ROOM_CONFIG, ...options.roomDefaults });
+    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, ...options.settings });
+    this.newId = options.newId ?? (() => randomUUID());
     this.metrics = options.metrics;
     this.#logger = options.logger;
   }
@@ -139,11 +149,15 @@ export class MucService implements MucCore {
 
   // --- stanzas ----------------------------------------------------------------
 
-  /** Handle one stanza from the XMPP server; what to send goes to `out`. */
-  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean } = {}): void {
+  /**
+   * Handle one stanza from the XMPP server; what to send goes to `out`. An
+   * answer that must read storage first is returned, for the caller to run
+   * once the turn is over (hooks.ts `Deferred`).
+   */
+  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean } = {}): Later | undefined {
     const turn = new Turn(this.now(), out);
     const inc = this.#incoming(stanza, turn);
-    if (!inc) return;
+    if (!inc) return undefined;
     const incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
     const mark = out.length;
     try {
@@ -161,7 +175,9 @@ export class MucService implements MucCore {
     } catch (err) {
       out.length = mark; // nothing half-done goes out
       this.#refuse(stanza, err, out);
+      return undefined;
     }
+    return turn.later;
   }
 
   /**
@@ -238,6 +254,17 @@ export class MucService implements MucCore {
     return { kicked: occupants.map((o) => o.nick) };
   }
 
+  /** Every session of every occupant in memory, as (room, session) pairs. */
+  *sessions(): Iterable<readonly [string, string]> {
+    for (const room of this.#rooms.values()) for (const session of room.sessions.keys()) yield [room.jid, session];
+  }
+
+  /** A check that `session` is still there (session-probe.ts); undefined when it is no longer in `room`. */
+  probe(roomJid: string, session: string): Element | undefined {
+    const room = this.#rooms.get(roomJid);
+    return room ? sessionProbe(room, session) : undefined;
+  }
+
   /** Every occupant leaves with status 332, XEP-0045 §15.7.2 ("system shutdown"). */
   shutdown(out: Element[]): void {
     for (const room of [...this.#rooms.values()]) {
@@ -259,7 +286,7 @@ export class MucService implements MucCore {
    * Bring a stored room into memory (the room loader, after reading it from
    * storage). Nothing is sent: to everyone outside, the room never left.
    */
-  restore(stored: StoredRoom): Room {
+  restore(stored: StoredRoom, history: readonly ArchivedMessage[] = []): Room {
     const { record } = stored;
     const jid = parseJid(record.jid);
     if (!jid || !jid.local || jid.resource || jid.domain !== this.domain || jid.bare !== record.jid) {
@@ -268,10 +295,7 @@ export class MucService implements MucCore {
     const existing = this.#rooms.get(jid.bare);
     if (existing) return existing;
     const room = this.#newRoom(jid.bare, jid.local, record.createdAt, storedConfig(stored, this.#roomDefaults));
-    room.restore({
-      affiliations: stored.affiliations.map((a) => [a.jid, { affiliation: a.affiliation, reason: a.reason }] as const),
-      registrations: stored.registrations.map((r) => [r.jid, r.nick] as const),
-    });
+    room.restore(restoredState(stored, history));
     this.#rooms.set(room.jid, room);
     return room;
   }
@@ -312,12 +336,17 @@ export class MucService implements MucCore {
     }
   }
 
-  /** The last occupant left: the features decide whether the room goes (§10.1.3). */
+  /** The last occupant left: the features decide whether the room goes (§10.1.3), or only leaves memory. */
   #emptied(room: Room, turn: Turn): void {
     for (const hook of this.hooks.emptied) {
       const decision = hook.emptied(room);
       if (decision === "destroy") {
         this.destroyRoom(room, {}, turn);
+        return;
+      }
+      if (decision === "evict") {
+        // Storage keeps it; the room loader brings it back on its next stanza.
+        if (this.#rooms.get(room.jid) === room) this.#rooms.delete(room.jid);
         return;
       }
       if (decision === "keep") return;

@@ -1,4 +1,11 @@
 import type { Element } from "@xmpp/xml";
+import type { MaybePromise } from "./storage.ts";
+import type { StorageReads } from "./hooks.ts";
+
+/** What is left of a turn once storage answers: the stanzas to send then, in order. */
+export interface Later {
+  run(storage: StorageReads): MaybePromise<Element[]>;
+}
 
 /**
  * What one input to the service (a stanza, an HTTP command, shutdown)
@@ -14,6 +21,8 @@ import type { Element } from "@xmpp/xml";
 export class Turn {
   readonly out: Element[];
   roster: Element[];
+  /** An answer that must read storage first (hooks.ts Deferred); the router runs it after the turn. */
+  later: Later | undefined;
 
   constructor(
     /** ms since the epoch, one instant for everything this turn stamps. */

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_ROOM_CONFIG } from "../../src/muc/room-config.ts";
 import { DATA, DISCO_INFO, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, MUC_USER, errorCondition, lobby, recipients, statuses, to } from "./fixture.ts";
 
 /** XEP-0045 §10 owner use cases: instant rooms (§10.1.2), configuration (§10.2), destruction (§10.9). */
@@ -33,7 +34,7 @@ describe("room configuration", () => {
     const out = f.iq(ALICE, ROOM, "set", owner(`<x xmlns='${DATA}' type='submit'/>`), "c2");
     expect(out).toEqual([expect.objectContaining({ name: "iq" })]);
     expect(out[0]!.attrs).toEqual({ type: "result", from: ROOM, to: ALICE, id: "c2" });
-    expect(f.service.room(ROOM)!.config).toEqual({ name: "", description: "", public: true, changeSubject: false });
+    expect(f.service.room(ROOM)!.config).toEqual(DEFAULT_ROOM_CONFIG);
   });
 
   test("a cancelled form is accepted", () => {

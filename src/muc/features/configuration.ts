@@ -22,6 +22,7 @@ function form({ core, room }: IqContext): Element {
   const r = room!;
   const fields: FieldSpec[] = [{ var: "FORM_TYPE", type: "hidden", value: NS.MUC_ROOMCONFIG }];
   for (const f of core.hooks.config) {
+    if (f.offered && !f.offered(core)) continue;
     const value = f.value(r);
     fields.push({ var: f.var, type: f.type, label: f.label, value: typeof value === "string" ? value : value.join("\n") });
   }
@@ -39,8 +40,9 @@ function submit({ core, room, payload, turn }: IqContext): undefined {
   const r = room!;
   const draft: ConfigDraft = { ...r.config };
   for (const f of core.hooks.config) {
-    const values = submitted.values.get(f.var);
-    if (values !== undefined) f.submit(values, draft, r);
+    if (f.offered && !f.offered(core)) continue;
+    const values = submitted.values.get(f.var) ?? f.aliases?.map((name) => submitted.values.get(name)).find((v) => v !== undefined);
+    if (values !== undefined) f.submit(values, draft, r, core);
   }
   r.configure(draft, turn);
   return undefined;

@@ -52,12 +52,12 @@ function roomInfo({ core, room, occupant, payload }: IqContext): Element {
   const r = room!;
   const asker = occupant ? "occupant" : "outsider";
   const fields = [field("FORM_TYPE", NS.MUC_ROOMINFO, "hidden")];
-  for (const f of core.hooks.roomInfo(r, asker)) fields.push(field(f.var, f.value, f.type));
+  for (const f of core.hooks.roomInfo(r, asker, core)) fields.push(field(f.var, f.value, f.type));
   // The head count is for occupants only: a user the gate keeps out learns nothing of who is inside.
   if (asker === "occupant") fields.push(field("muc#roominfo_occupants", String(r.occupants.size)));
   return element("query", { xmlns: NS.DISCO_INFO }, [
     element("identity", { category: "conference", type: "text", name: r.config.name || r.node }),
-    ...features([...ROOM_BASE, ...core.hooks.roomFeatures(r)]),
+    ...features([...ROOM_BASE, ...core.hooks.roomFeatures(r, core)]),
     element("x", { xmlns: NS.DATA, type: "result" }, fields),
   ]);
 }

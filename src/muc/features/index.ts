@@ -1,4 +1,5 @@
 import type { Feature } from "../hooks.ts";
+import { archive } from "./archive.ts";
 import { configuration } from "./configuration.ts";
 import { description } from "./description.ts";
 import { discovery } from "./discovery.ts";
@@ -6,12 +7,12 @@ import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
 import { kicks } from "./kick.ts";
 import { occupantIds } from "./occupant-id.ts";
+import { persistence } from "./persistent.ts";
 import { ping } from "./ping.ts";
 import { publicRooms } from "./public.ts";
 import { registration } from "./registration.ts";
 import { selfPing } from "./self-ping.ts";
 import { subject } from "./subject.ts";
-import { temporaryRooms } from "./temporary.ts";
 
 /**
  * Every room feature of the service, in the order their fields appear in the
@@ -24,8 +25,9 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   description,
   publicRooms,
   subject,
-  temporaryRooms,
+  persistence,
   history,
+  archive,
   registration,
   kicks,
   invitations,

@@ -2,7 +2,9 @@ import type { Element } from "@xmpp/xml";
 import type { Feature } from "../hooks.ts";
 import type { Room } from "../room.ts";
 import { refuse } from "../stanza-error.ts";
-import { addressed, element } from "../stanza.ts";
+import { NS } from "../namespaces.ts";
+import type { Subject } from "../room-change.ts";
+import { addressed, element, xmppDateTime } from "../stanza.ts";
 import { booleanField } from "./config-fields.ts";
 
 /** What a newcomer gets while no subject is set: an empty `<subject/>` from the room, built once per room. */
@@ -13,6 +15,21 @@ function noSubject(room: Room): Element {
   if (message === undefined) {
     message = element("message", { type: "groupchat", from: room.jid }, [element("subject", {})]);
     noSubjects.set(room, message);
+  }
+  return message;
+}
+
+const replays = new WeakMap<Subject, Element>();
+
+/** The subject as a newcomer gets it: with who set it and when (XEP-0203 delay, as Prosody sends it). */
+function delayed(room: Room, subject: Subject): Element {
+  let message = replays.get(subject);
+  if (message === undefined) {
+    message = element("message", subject.message.attrs, [
+      ...subject.message.children,
+      element("delay", { xmlns: NS.DELAY, from: room.jid, stamp: xmppDateTime(subject.stamp) }),
+    ]);
+    replays.set(subject, message);
   }
   return message;
 }
@@ -35,7 +52,7 @@ export const subject: Feature = {
   groupchat: [
     {
       priority: 100,
-      filter({ core, room, occupant, stanza, turn }) {
+      filter({ core, room, occupant, stanza, marks, turn }) {
         const hasSubject = stanza.getChild("subject") !== undefined;
         if (!hasSubject || stanza.getChild("body") !== undefined || stanza.getChild("thread") !== undefined) return undefined;
         if (!occupant.isModerator && !room.config.changeSubject) {
@@ -45,6 +62,7 @@ export const subject: Feature = {
         const message = element("message", { type: "groupchat", from: occupant.jid }, [
           element("subject", {}, [text]),
           ...core.hooks.occupantMarks(occupant),
+          ...marks,
         ]);
         room.setSubject({ text, from: occupant.jid, by: occupant.bare, stamp: turn.now, message }, turn);
         return "handled";
@@ -55,7 +73,7 @@ export const subject: Feature = {
     {
       priority: -1000, // always last (§7.2.16)
       send({ room, session, turn }) {
-        turn.out.push(addressed(room.subject?.message ?? noSubject(room), session));
+        turn.out.push(addressed(room.subject ? delayed(room, room.subject) : noSubject(room), session));
       },
     },
   ],
