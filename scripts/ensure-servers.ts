@@ -2,17 +2,18 @@
 /**
  * Run by `npm test` before `bun test`: the end-to-end tests need the XMPP
  * servers they run against — Prosody (`prosody`, `prosodyctl`) and ejabberd
- * (`ejabberdctl` and Erlang's `erl`). Installs the missing ones from Debian
- * packages, and keeps the system-wide instances the packages start from
- * holding the standard ports (our test instances use their own configs and
- * free loopback ports, but a stray system server only wastes memory and
- * confuses anyone debugging).
+ * (`ejabberdctl` and Erlang's `erl`) — and the storage tests a PostgreSQL
+ * (`initdb`, `postgres`). Installs the missing ones from Debian packages, and
+ * keeps the system-wide instances the packages start (PostgreSQL's own
+ * cluster included) from holding the standard ports (our test instances use
+ * their own configs and free loopback ports, but a stray system server only
+ * wastes memory and confuses anyone debugging).
  *
  * Idempotent and fast when everything is installed. Exits non-zero with a
  * message saying what to do when it cannot install.
  *
  * `bun scripts/ensure-servers.ts prosody` limits it to the servers named
- * (the demo needs Prosody only).
+ * (the demo needs Prosody only); `postgresql` is one of the names.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -20,15 +21,24 @@ import { existsSync, readFileSync } from "node:fs";
 interface Server {
   /** Debian package (and system service) name. */
   name: string;
-  /** Programs the tests run; absolute paths are checked as files (sbin may be off PATH). */
+  /**
+   * Programs the tests run; absolute paths are checked as files (sbin may be
+   * off PATH), and may hold a `*` (PostgreSQL's versioned directory).
+   */
   programs: string[];
-  /** The pid file the packaged service writes (systemd unit and init script alike). */
+  /** The pid file the packaged service writes (systemd unit and init script alike); may hold a `*`. */
   pidFile: string;
 }
 
 const SERVERS: Server[] = [
   { name: "prosody", programs: ["prosody", "prosodyctl"], pidFile: "/run/prosody/prosody.pid" },
   { name: "ejabberd", programs: ["/usr/sbin/ejabberdctl", "/usr/bin/erl"], pidFile: "/run/ejabberd/ejabberd.pid" },
+  // Debian's cluster 15/main writes /run/postgresql/15-main.pid; the package's init script stops every cluster.
+  {
+    name: "postgresql",
+    programs: ["/usr/lib/postgresql/*/bin/initdb", "/usr/lib/postgresql/*/bin/postgres"],
+    pidFile: "/run/postgresql/*.pid",
+  },
 ];
 
 function log(message: string): void {
@@ -48,8 +58,14 @@ function onPath(binary: string): boolean {
   return Bun.which(binary) !== null;
 }
 
+/** The files an absolute path names, `*` matching within one directory level. */
+function files(path: string): string[] {
+  if (!path.includes("*")) return existsSync(path) ? [path] : [];
+  return [...new Bun.Glob(path.slice(1)).scanSync({ cwd: "/", absolute: true, onlyFiles: true })];
+}
+
 function present(program: string): boolean {
-  return program.startsWith("/") ? existsSync(program) : onPath(program);
+  return program.startsWith("/") ? files(program).length > 0 : onPath(program);
 }
 
 function installed(server: Server): boolean {
@@ -72,14 +88,17 @@ function stopSystemService(name: string): void {
 }
 
 function systemServiceRunning(server: Server): boolean {
-  try {
-    const pid = Number(readFileSync(server.pidFile, "utf8").trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return files(server.pidFile).some((pidFile) => {
+    try {
+      // PostgreSQL's pid file has more lines; the pid is the first.
+      const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]!.trim());
+      if (!Number.isInteger(pid) || pid <= 0) return false;
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function install(missing: Server[]): void {
@@ -92,7 +111,7 @@ function install(missing: Server[]): void {
     );
   }
   if (!onPath("apt-get")) {
-    fail(`${names.join(" and ")} not installed and this system has no apt-get; install Prosody 0.12+ and ejabberd 23+ yourself.`);
+    fail(`${names.join(" and ")} not installed and this system has no apt-get; install Prosody 0.12+, ejabberd 23+ and PostgreSQL 15+ yourself.`);
   }
   log(`${names.join(", ")} not found; installing from Debian packages`);
   // A fresh image often has no package lists yet: refresh only when the install fails.

@@ -25,6 +25,7 @@ import {
   checkOccupant,
   checkQuery,
   checkRoomRecord,
+  checkString,
   checkText,
 } from "./storage-arguments.ts";
 
@@ -177,7 +178,7 @@ export class MemoryStorage implements Storage {
   replaceArchived(room: string, id: string, stanza: string): void {
     checkText(room, "room jid");
     checkText(id, "id");
-    if (typeof stanza !== "string") throw new TypeError("stanza must be a string");
+    checkString(stanza, "stanza");
     this.#assertOpen();
     const archive = this.#archives.get(room);
     const at = archive?.positions.get(id);
@@ -254,7 +255,7 @@ export class MemoryStorage implements Storage {
 
   setMeta(key: string, value: string): void {
     checkText(key, "key");
-    if (typeof value !== "string") throw new TypeError("value must be a string");
+    checkString(value, "value");
     this.#assertOpen();
     this.#meta.set(key, value);
   }

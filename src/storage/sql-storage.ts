@@ -48,6 +48,7 @@ import {
   checkOccupant,
   checkQuery,
   checkRoomRecord,
+  checkString,
   checkText,
 } from "./storage-arguments.ts";
 
@@ -166,7 +167,7 @@ export abstract class SqlStorage implements Storage {
   replaceArchived(room: string, id: string, stanza: string): void {
     checkText(room, "room jid");
     checkText(id, "id");
-    if (typeof stanza !== "string") throw new TypeError("stanza must be a string");
+    checkString(stanza, "stanza");
     this.assertOpen();
     this.write(replaceArchivedStatement(room, id, stanza));
   }
@@ -208,7 +209,7 @@ export abstract class SqlStorage implements Storage {
 
   setMeta(key: string, value: string): void {
     checkText(key, "key");
-    if (typeof value !== "string") throw new TypeError("value must be a string");
+    checkString(value, "value");
     this.assertOpen();
     this.write(setMetaStatement(key, value));
   }

@@ -10,10 +10,17 @@ const ROLES: readonly string[] = ["moderator", "participant", "visitor"] satisfi
 
 export function checkText(value: unknown, what: string): asserts value is string {
   if (typeof value !== "string" || value === "") throw new TypeError(`${what} must be a non-empty string`);
+  checkNoNul(value, what);
 }
 
-function checkString(value: unknown, what: string): asserts value is string {
+export function checkString(value: unknown, what: string): asserts value is string {
   if (typeof value !== "string") throw new TypeError(`${what} must be a string`);
+  checkNoNul(value, what);
+}
+
+/** XML cannot carry U+0000 (XML 1.0 §2.2), and PostgreSQL text cannot hold it: no store takes it. */
+function checkNoNul(value: string, what: string): void {
+  if (value.includes("\0")) throw new TypeError(`${what} must not contain U+0000`);
 }
 
 /** Stamps and counts are stored as SQL integers. */
