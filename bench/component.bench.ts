@@ -288,7 +288,7 @@ async function profileWarm(rounds = 8): Promise<void> {
   const muc = new Driver("mucgate");
   const config = benchConfig({ component_service: `xmpp://127.0.0.1:${muc.server.port}`, http_port: freePort(), muc_http_auth_url: auth.url });
   const metrics = new Metrics();
-  const mucgate = startMucgate(config, { logger: silentLogger, authorizer: createGate(config, { metrics, logger: silentLogger }), metrics });
+  const mucgate = await startMucgate(config, { logger: silentLogger, authorizer: createGate(config, { metrics, logger: silentLogger }), metrics });
   await muc.connected();
   await waitFor(() => mucgate.connection.state === "online", "mucgate online");
   await muc.run(joinOf("p"), false);

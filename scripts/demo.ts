@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   });
   const logger = createLogger(config.log_level);
   const metrics = new Metrics();
-  const mucgate = startMucgate(config, { logger, metrics, authorizer: createGate(config, { logger, metrics }) });
+  const mucgate = await startMucgate(config, { logger, metrics, authorizer: createGate(config, { logger, metrics }) });
 
   let stopping = false;
   const stop = async (code: number) => {

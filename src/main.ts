@@ -7,15 +7,15 @@ import pkg from "../package.json" with { type: "json" };
 import { createGate } from "./auth/create-gate.ts";
 import { parseCli, USAGE } from "./cli.ts";
 import { loadConfigFile } from "./config.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, MucgateError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
-import { startMucgate } from "./mucgate.ts";
+import { startMucgate, type Mucgate } from "./mucgate.ts";
 
 /** SIGTERM/SIGINT to exit: XEP-0045 §15.7.2 says goodbye first, but never longer than this. */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
-function main(): void {
+async function main(): Promise<void> {
   let cli;
   try {
     cli = parseCli(process.argv.slice(2));
@@ -50,7 +50,17 @@ function main(): void {
   const logger = createLogger(config.log_level);
   const metrics = new Metrics();
   const authorizer = createGate(config, { logger, metrics });
-  const mucgate = startMucgate(config, { logger, authorizer, metrics });
+  let mucgate: Mucgate;
+  try {
+    mucgate = await startMucgate(config, { logger, authorizer, metrics });
+  } catch (err) {
+    // Storage that cannot be opened or migrated (e.g. a schema newer than this binary): say why, exit 1.
+    if (!(err instanceof MucgateError)) throw err;
+    logger.error({ err: err.message }, "mucgate could not start");
+    console.error(`mucgate: ${err.message}`);
+    logger.flush?.();
+    process.exit(1);
+  }
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, "shutting down");
@@ -77,4 +87,4 @@ function main(): void {
   process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception"));
 }
 
-main();
+void main();

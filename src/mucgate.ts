@@ -1,12 +1,20 @@
+import { randomBytes } from "node:crypto";
 import type { Element } from "@xmpp/xml";
+import { ArchiveExpiry } from "./archive-expiry.ts";
 import type { Gate } from "./auth/gate.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
+import { recorder } from "./muc/recorder.ts";
 import { MucService } from "./muc/service.ts";
-import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import type { Storage } from "./muc/storage.ts";
+import { Outbox } from "./outbox.ts";
 import { RoomLoader } from "./room-loader.ts";
+import { roomLog } from "./room-log.ts";
+import { SessionProber } from "./session-prober.ts";
+import { openStorage } from "./storage/open-storage.ts";
+import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
 export interface MucgateDeps {
@@ -14,85 +22,155 @@ export interface MucgateDeps {
   /** The join gate, built from the config by the caller (`createGate`). */
   authorizer: Gate;
   metrics?: Metrics;
+  /** An open storage to use instead of opening `config.storage` (tests, benchmarks); closed by `stop()`. */
+  storage?: Storage;
 }
 
 export interface Mucgate {
   readonly service: MucService;
   readonly router: StanzaRouter;
   readonly connection: ComponentConnection;
+  readonly storage: Storage;
   readonly metrics: Metrics;
   /** Where the HTTP API listens. */
   readonly httpUrl: string;
-  /** XEP-0045 §15.7.2 shutdown: occupants get 332, the stream and HTTP server close. */
+  /**
+   * Stop: with `muc_keep_occupants_on_restart` the occupants stay stored and
+   * nobody is told (the next start brings them back); without it every
+   * occupant gets status 332 (XEP-0045 §15.7.2). Then the stream, the HTTP
+   * server and the storage close.
+   */
   stop(): Promise<void>;
 }
 
+/** The key that keeps occupant ids (XEP-0421) and IQ routing tags stable across restarts. */
+const SECRET_KEY = "service-secret";
+
+async function serviceSecret(storage: Storage): Promise<string> {
+  const stored = await storage.getMeta(SECRET_KEY);
+  if (stored !== undefined) return stored;
+  const secret = randomBytes(32).toString("base64url");
+  storage.setMeta(SECRET_KEY, secret);
+  await storage.commit();
+  return secret;
+}
+
 /**
- * The composition root: one MUC service, its XMPP link and its HTTP API,
- * wired from a validated Config. Process concerns (argv, environment,
+ * The composition root: storage, one MUC service, its XMPP link and its HTTP
+ * API, wired from a validated Config. Process concerns (argv, environment,
  * signals) stay in main.ts so this also runs inside tests and benchmarks.
  */
-export function startMucgate(config: Config, deps: MucgateDeps): Mucgate {
+export async function startMucgate(config: Config, deps: MucgateDeps): Promise<Mucgate> {
   const { logger } = deps;
   const metrics = deps.metrics ?? new Metrics();
+  const storage = deps.storage ?? (await openStorage(config.storage, { logger }));
   const service = new MucService({
     domain: config.component_jid,
     historySize: config.max_history_messages,
+    secret: await serviceSecret(storage),
+    roomDefaults: {
+      name: "",
+      description: "",
+      public: config.muc_room_default_public,
+      changeSubject: config.muc_room_default_change_subject,
+      persistent: config.muc_room_default_persistent,
+      historyLength: config.muc_room_default_history_length,
+      archiving: config.muc_log_by_default,
+      language: config.muc_room_default_language,
+    },
+    settings: {
+      maxHistoryLength: config.max_history_messages,
+      archiveAllRooms: config.muc_log_all_rooms,
+      maxArchiveQueryResults: config.max_archive_query_results,
+    },
     metrics,
     logger,
   });
-  let send: (stanzas: Element[]) => void = () => {};
+  const rooms = new RoomLoader({ service, source: storage, logger });
+  service.subscribe(recorder(storage));
+  service.subscribe(roomLog(logger));
+
+  // Who was in which room when the last process stopped: back, before the link is up.
+  const occupied = await storage.occupiedRooms();
+  if (config.muc_keep_occupants_on_restart) {
+    for (const jid of occupied) await rooms.prepare(jid);
+    if (occupied.length > 0) logger.info({ rooms: occupied.length, occupants: service.occupantCount }, "rooms restored with their occupants");
+  } else if (occupied.length > 0) {
+    storage.clearOccupants();
+    await storage.commit();
+  }
+
+  let connection: ComponentConnection | undefined;
+  const outbox = new Outbox({ commit: () => storage.commit(), send: (stanzas) => connection!.send(stanzas), logger });
+  const send = (stanzas: Element[]) => outbox.send(stanzas);
   const router = new StanzaRouter({
     service,
-    rooms: new RoomLoader({ service, logger }),
+    rooms,
+    storage,
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
-    send: (stanzas) => send(stanzas),
+    send,
     logger,
     metrics,
   });
-  const connection = new ComponentConnection({
+  const prober = new SessionProber({ source: service, send, rate: config.muc_session_check_rate, logger });
+  let onlineOnce = false;
+  connection = new ComponentConnection({
     service: config.component_service,
     domain: config.component_jid,
     secret: config.component_secret,
     logger,
     onStanza: (stanza) => router.route(stanza),
-    onState: (state: ConnectionState) => logger.debug({ state }, "component state"),
+    onState: (state: ConnectionState) => {
+      logger.debug({ state }, "component state");
+      // Sessions restored from storage, or kept over a lost link, may have died meanwhile.
+      if (state === "online" && (onlineOnce || service.occupantCount > 0)) prober.checkAll();
+      if (state === "online") onlineOnce = true;
+    },
   });
-  send = (stanzas) => connection.send(stanzas);
+  const expiry = config.muc_log_expires_after === "never" ? undefined : new ArchiveExpiry({ storage, keepSeconds: config.muc_log_expires_after, logger });
 
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
 
   const app = createApp({
-    xmppState: () => connection.state,
+    xmppState: () => connection!.state,
     metrics,
     service,
-    send: (stanzas) => connection.send(stanzas),
+    send,
     kickAuthorization: config.http_muc_kick_authorization_header,
     decisions: deps.authorizer,
     logger,
   });
   const server = Bun.serve({ hostname: config.http_interface, port: config.http_port, fetch: app.fetch });
   const httpUrl = `http://${server.hostname}:${server.port}`;
-  logger.info({ http: httpUrl, component: config.component_jid, service: config.component_service }, "mucgate starting");
+  logger.info({ http: httpUrl, component: config.component_jid, service: config.component_service, storage: storage.kind }, "mucgate starting");
   connection.start();
+  expiry?.start();
 
   let stopping: Promise<void> | undefined;
   return {
     service,
     router,
     connection,
+    storage,
     metrics,
     httpUrl,
     stop() {
       stopping ??= (async () => {
+        prober.stop();
         router.close();
         const out: Element[] = [];
-        service.shutdown(out);
-        connection.send(out);
-        await connection.stop();
+        if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
+        outbox.send(out);
+        await outbox.flush();
+        await connection!.stop();
         await server.stop(true);
-        logger.info({ occupantsNotified: out.length }, "mucgate stopped");
+        await expiry?.stop();
+        await storage.close();
+        logger.info(
+          config.muc_keep_occupants_on_restart ? { occupantsKept: service.occupantCount } : { occupantsNotified: out.length },
+          "mucgate stopped",
+        );
       })();
       return stopping;
     },

@@ -1,11 +1,23 @@
 import { LRUCache } from "lru-cache";
 import type { Logger } from "./log.ts";
 import type { MucService } from "./muc/service.ts";
-import type { MaybePromise, StoredRoom } from "./muc/storage.ts";
+import type { ArchivedMessage, MaybePromise, StoredRoom } from "./muc/storage.ts";
 
-/** Where stored rooms come from: the storage port's read of one room. */
+/** Where stored rooms come from: the storage port's reads of one room and its latest messages. */
 export interface RoomSource {
   loadRoom(jid: string): MaybePromise<StoredRoom | undefined>;
+  /** The archive's newest messages, for the room's §7.2.15 history; absent: no history is restored. */
+  recentMessages?(jid: string, limit: number): MaybePromise<readonly ArchivedMessage[]>;
+}
+
+interface Loaded {
+  readonly stored: StoredRoom;
+  readonly history: readonly ArchivedMessage[];
+}
+
+/** `then` for values that may or may not be promises, keeping synchronous ones synchronous. */
+function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 export interface RoomLoaderOptions {
@@ -51,9 +63,14 @@ export class RoomLoader {
     if (!source || service.rooms.has(jid) || this.#absent.has(jid)) return true;
     const pending = this.#loading.get(jid);
     if (pending) return pending;
-    let stored: MaybePromise<StoredRoom | undefined>;
+    let stored: MaybePromise<Loaded | undefined>;
     try {
-      stored = source.loadRoom(jid);
+      const limit = service.settings.maxHistoryLength;
+      stored = then(source.loadRoom(jid), (room) => {
+        if (!room) return undefined;
+        if (!source.recentMessages || limit === 0) return { stored: room, history: [] };
+        return then(source.recentMessages(jid, limit), (history) => ({ stored: room, history }));
+      });
     } catch (err) {
       return this.#failed(jid, err);
     }
@@ -67,10 +84,10 @@ export class RoomLoader {
     return loading;
   }
 
-  #install(jid: string, stored: StoredRoom | undefined): boolean {
+  #install(jid: string, loaded: Loaded | undefined): boolean {
     try {
-      if (stored === undefined) this.#absent.set(jid, true);
-      else this.#o.service.restore(stored);
+      if (loaded === undefined) this.#absent.set(jid, true);
+      else this.#o.service.restore(loaded.stored, loaded.history);
       return true;
     } catch (err) {
       return this.#failed(jid, err);

@@ -20,7 +20,7 @@ test("every component_service spelling the configuration accepts starts the serv
       ].join("\n"),
     });
     const metrics = new Metrics();
-    const mucgate = startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+    const mucgate = await startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
     expect(mucgate.connection.state).not.toBe("stopped");
     await mucgate.stop();
   }

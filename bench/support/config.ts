@@ -15,6 +15,8 @@ export function benchConfig(keys: Record<string, string | number | boolean> = {}
     http_muc_kick_authorization_header: "Bearer bench",
     muc_http_auth_url: "http://127.0.0.1:9/auth",
     log_level: "error",
+    // Benchmarks that measure storage say which; the others keep nothing.
+    storage: "memory",
     ...keys,
   };
   const toml = Object.entries(all)

@@ -8,11 +8,15 @@ import type { EntryRequest, MucService } from "../muc/service.ts";
 import { errorReply, refuse } from "../muc/stanza-error.ts";
 import { StanzaError } from "../errors.ts";
 import type { RoomLoader } from "../room-loader.ts";
+import type { StorageReads } from "../muc/hooks.ts";
+import type { Later } from "../muc/turn.ts";
 
 export interface StanzaRouterOptions {
   service: MucService;
   /** Brings stored rooms into memory on first use; without one, rooms live only in memory. */
   rooms?: RoomLoader | undefined;
+  /** Where answers that read storage (archive queries, room listings) read it. */
+  storage?: StorageReads | undefined;
   /** The join gate; without one every entry is admitted. */
   authorizer?: JoinAuthorizer | undefined;
   /** muc_http_auth_authorize_registration: XEP-0045 §7.10 registrations pass the gate too. */
@@ -152,7 +156,7 @@ export class StanzaRouter {
     }
     if (!request || !authorizer || !this.#gated(request, authorizer)) {
       const out: Element[] = [];
-      service.handle(stanza, out, { asNonOccupant: sentBeforeJoin && stanza.name !== "presence" });
+      this.#later(stanza, service.handle(stanza, out, { asNonOccupant: sentBeforeJoin && stanza.name !== "presence" }), out);
       this.#send(out);
       return;
     }
@@ -219,7 +223,7 @@ export class StanzaRouter {
       // 332), so admitting the user now would leave it in a room nobody serves.
       out.push(shuttingDown(stanza));
     } else if (decision.allowed) {
-      this.#o.service.handle(stanza, out);
+      this.#later(stanza, this.#o.service.handle(stanza, out), out);
     } else if (decision === STORAGE_FAILED) {
       out.push(...storageFailed([stanza]));
     } else {
@@ -251,6 +255,28 @@ export class StanzaRouter {
     const { from, to } = addressesOf(stanza);
     if (!from || !to) return false;
     return this.#o.service.room(to.bare)?.sessions.has(from.full) ?? false;
+  }
+
+  /**
+   * The rest of an answer that reads storage (an archive query): appended to
+   * `out` when storage answers at once, sent on its own when it answers
+   * later. Other stanzas are not held meanwhile; a failed read is answered
+   * wait/internal-server-error.
+   */
+  #later(stanza: Element, later: Later | undefined, out: Element[]): void {
+    if (!later) return;
+    const failed = (err: unknown): Element[] => {
+      this.#o.logger.error({ err }, "storage read for an answer failed");
+      return storageFailed([stanza]);
+    };
+    let done: Element[] | Promise<Element[]>;
+    try {
+      done = this.#o.storage ? later.run(this.#o.storage) : failed(new Error("no storage"));
+    } catch (err) {
+      done = failed(err);
+    }
+    if (done instanceof Promise) void done.then((stanzas) => this.#send(stanzas), (err: unknown) => this.#send(failed(err)));
+    else out.push(...done);
   }
 
   #send(out: Element[]): void {

@@ -1,6 +1,10 @@
 import { Element } from "@xmpp/xml";
 import parse from "ltx/lib/parse.js";
 import { MucService, type MucServiceOptions } from "../../src/muc/service.ts";
+import { recorder } from "../../src/muc/recorder.ts";
+import { RoomLoader } from "../../src/room-loader.ts";
+import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { silentLogger } from "../../src/log.ts";
 
 export const DOMAIN = "rooms.test";
 export const MUC = "http://jabber.org/protocol/muc";
@@ -23,19 +27,56 @@ export function xml(source: string): Element {
   return parse(source) as Element;
 }
 
+export interface FixtureOptions extends Partial<MucServiceOptions> {
+  /**
+   * Record every change in this store, load rooms from it on first use and
+   * run answers that read it (the router's part, in one synchronous step:
+   * MemoryStorage answers at once). `restart()` then builds a new service
+   * on the same store, as a new process would.
+   */
+  storage?: MemoryStorage;
+}
+
 /** A MUC service in memory with a controllable clock: stanza strings in, stanzas out. */
-export function fixture(options: Partial<MucServiceOptions> = {}) {
+export function fixture(options: FixtureOptions = {}) {
   let clock = Date.parse("2026-01-01T00:00:00Z");
-  const service = new MucService({ domain: DOMAIN, now: () => clock, secret: "test", ...options });
+  const { storage, ...serviceOptions } = options;
+  const build = () => {
+    const s = new MucService({ domain: DOMAIN, now: () => clock, secret: "test", ...serviceOptions });
+    if (storage) s.subscribe(recorder(storage));
+    return { service: s, loader: storage ? new RoomLoader({ service: s, source: storage, logger: silentLogger }) : undefined };
+  };
+  let { service, loader } = build();
   const send = (stanza: string | Element, opts?: { asNonOccupant?: boolean }): Element[] => {
     const out: Element[] = [];
-    service.handle(typeof stanza === "string" ? xml(stanza) : stanza, out, opts);
+    const element = typeof stanza === "string" ? xml(stanza) : stanza;
+    const to = element.attrs.to?.split("/")[0];
+    if (loader && to?.includes("@")) {
+      const ready = loader.prepare(to.toLowerCase());
+      if (ready !== true) throw new Error(`room ${to} did not load synchronously: ${String(ready)}`);
+    }
+    const later = service.handle(element, out, opts);
+    if (later) {
+      if (!storage) throw new Error("a deferred answer without storage");
+      const more = later.run(storage);
+      if (more instanceof Promise) throw new Error("memory storage answered later");
+      out.push(...more);
+    }
     return out;
   };
   const iq = (from: string, to: string, type: string, payload: string, id = "iq1") =>
     send(`<iq type='${type}' id='${id}' from='${from}' to='${to}'>${payload}</iq>`);
   return {
-    service,
+    get service() {
+      return service;
+    },
+    storage,
+    /** A new process on the same storage: rooms with occupants come back at once, the rest on first use. */
+    restart() {
+      if (!storage) throw new Error("restart needs a fixture with storage");
+      ({ service, loader } = build());
+      for (const jid of storage.occupiedRooms() as readonly string[]) loader!.prepare(jid);
+    },
     send,
     iq,
     now: () => clock,

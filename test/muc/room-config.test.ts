@@ -51,9 +51,15 @@ describe("room configuration", () => {
     expect(field("muc#roominfo_description")).toBe("Come in");
   });
 
-  test("asking for a persistent room is not-acceptable: rooms here are temporary", () => {
+  test("a persistent room (§10.2 persistentroom) says so in disco and outlives its last occupant", () => {
     const f = room();
-    expect(errorCondition(f.iq(ALICE, ROOM, "set", submit({ "muc#roomconfig_persistentroom": "1" }))[0]!)).toBe("not-acceptable");
+    expect(f.iq(ALICE, ROOM, "set", submit({ "muc#roomconfig_persistentroom": "1" }))[0]!.attrs.type).toBe("result");
+    const features = () => f.iq(ALICE, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!.getChildren("feature").map((x) => x.attrs.var);
+    expect(features()).toContain("muc_persistent");
+    expect(features()).not.toContain("muc_temporary");
+    f.leave(BOB, "lobby", "Bob");
+    f.leave(ALICE, "lobby", "Alice");
+    expect(f.service.room(ROOM)).toBeUndefined(); // evicted from memory; without storage it is gone with it
   });
 
   test("a form of another FORM_TYPE, or no form at all, is bad-request", () => {

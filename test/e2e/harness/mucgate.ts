@@ -110,6 +110,8 @@ export async function startMucgate(options: MucgateOptions): Promise<MucgateProc
   if (!authConfigured) config.muc_http_auth_enabled_for = {};
 
   const dir = mkdtempSync(join(tmpdir(), "mucgate-e2e-mucgate-"));
+  // Each process its own SQLite file (the production default), kept across restart(); `config.storage` overrides.
+  if (!("storage" in config) && !(options.config && "storage" in options.config)) config.storage = `sqlite:${join(dir, "mucgate.sqlite")}`;
   const configPath = join(dir, "mucgate.toml");
   writeFileSync(configPath, stringify(config));
 
