@@ -5,11 +5,12 @@ import type { LeaveCause, RoomChange } from "./room-change.ts";
 import { addressed, element } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
 
-/** XEP-0045 status codes of removals (§8.2 kick 307, §15.7.2 shutdown 332, 333 an error removed it). */
+/** XEP-0045 status codes of removals (§8.2 kick 307, §9.1 ban 301, §15.7.2 shutdown 332, 333 an error removed it). */
 const LEAVE_STATUS: Record<LeaveCause, readonly string[]> = {
   leave: [],
   error: ["333"],
   kick: ["307"],
+  ban: ["301"],
   shutdown: ["332"],
   destroy: [],
 };
@@ -64,6 +65,8 @@ export class Broadcaster {
         this.#presence(room, change.occupant, { reason: change.reason, actor: change.actor }, turn);
         return;
       case "affiliation-changed":
+        // §9.1: an outcast in the room is removed right after, with 301; it is never shown as present.
+        if (change.affiliation === "outcast") return;
         // §7.10, §9: an affiliation change of a user in the room is shown to everyone.
         for (const occupant of room.occupants.values()) {
           if (occupant.bare === change.jid) this.#presence(room, occupant, { reason: change.reason, actor: change.actor }, turn);
