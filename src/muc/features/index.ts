@@ -6,8 +6,10 @@ import { discovery } from "./discovery.ts";
 import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
 import { admin } from "./admin.ts";
+import { affiliationFields } from "./affiliation-fields.ts";
 import { bans } from "./bans.ts";
 import { moderation } from "./moderated.ts";
+import { voiceRequests } from "./voice-requests.ts";
 import { occupantIds } from "./occupant-id.ts";
 import { persistence } from "./persistent.ts";
 import { ping } from "./ping.ts";
@@ -34,6 +36,8 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   moderation,
   admin,
   bans,
+  voiceRequests,
+  affiliationFields,
   invitations,
   ping,
   selfPing,
