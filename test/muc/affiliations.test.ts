@@ -11,7 +11,7 @@ const ROOM = `lobby@${DOMAIN}`;
 
 const set = (f: Fixture, from: string, items: string, id = "a1") => f.iq(from, ROOM, "set", `<query xmlns='${MUC_ADMIN}'>${items}</query>`, id);
 const get = (f: Fixture, from: string, item: string) => f.iq(from, ROOM, "get", `<query xmlns='${MUC_ADMIN}'>${item}</query>`);
-const listOf = (out: ReturnType<Fixture["send"]>) =>
+const listOf = (out: ReturnType<Fixture["send"]>): Record<string, string | undefined>[] =>
   out[0]!.getChild("query", MUC_ADMIN)!.getChildren("item").map((i) => ({ ...i.attrs, reason: i.getChildText("reason") ?? undefined }));
 const room = () => lobby([ALICE, "Alice"], [BOB, "Bob"], [CAROL, "Carol"]);
 const affiliation = (f: Fixture, jid: string) => f.service.room(ROOM)!.affiliationOf(jid);
@@ -162,7 +162,7 @@ describe("affiliation lists", () => {
   test("each list holds its JIDs with the reasons kept, and nothing else", () => {
     const f = room();
     set(f, ALICE, "<item affiliation='member' jid='bob@b.test'><reason>Worthy</reason></item><item affiliation='member' jid='dave@d.test'/><item affiliation='admin' jid='carol@c.test'/><item affiliation='outcast' jid='mallory@m.test'><reason>Spam</reason></item>");
-    const sorted = (xs: { jid?: string }[]) => [...xs].sort((a, b) => a.jid!.localeCompare(b.jid!));
+    const sorted = (xs: Record<string, string | undefined>[]) => [...xs].sort((a, b) => a.jid!.localeCompare(b.jid!));
     expect(sorted(listOf(get(f, ALICE, "<item affiliation='member'/>")))).toEqual([
       { affiliation: "member", jid: "bob@b.test", reason: "Worthy" },
       { affiliation: "member", jid: "dave@d.test", reason: undefined },
