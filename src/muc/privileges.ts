@@ -68,6 +68,8 @@ export function roleVerdict(r: RoleRequest): Verdict {
     // and admins and owners not by someone of their own affiliation either
     // (§5.1.3: moderators of the same standing do not remove each other).
     if (targetRank > actorRank || (isAdminOrOwner(target.affiliation) && targetRank >= actorRank)) return "not-allowed";
+    // §5.1.3 table 4: a moderator is kicked by an admin or owner only.
+    if (target.role === "moderator" && !isAdminOrOwner(actor.affiliation)) return "forbidden";
     return "allowed";
   }
   // §9.6, §9.7, §5.2 "Assign and Remove Moderator Role": admins and owners only.

@@ -38,7 +38,7 @@ function reasonOf(item: Element): string | undefined {
 }
 
 /** What one item asks, resolved against the room; throws bad-request or item-not-found. */
-function parseItem({ room }: IqContext, item: Element): Plan {
+function parseItem({ room, occupant }: IqContext, item: Element): Plan {
   const r = room!;
   const { role, affiliation } = item.attrs;
   if (role !== undefined && affiliation !== undefined) {
@@ -48,6 +48,8 @@ function parseItem({ room }: IqContext, item: Element): Plan {
   if (role !== undefined) {
     if (!ROLES.has(role)) throw refuse.badRequest(`Unknown role '${role}'`);
     if (!item.attrs.nick) throw refuse.badRequest("A role change names the occupant's nick");
+    // §8: roles are changed by occupants; someone outside learns nothing of who is inside.
+    if (!occupant) throw refuse.notInRoom();
     const target = r.occupants.get(item.attrs.nick);
     if (!target) throw refuse.itemNotFound(`No occupant with the nick '${item.attrs.nick}'`);
     return { kind: "role", target, role: role as Role, reason: reasonOf(item) };
@@ -102,10 +104,8 @@ function set(context: IqContext): undefined {
   // Check every item before acting on any.
   for (const plan of plans) {
     if (plan.kind === "role") {
-      // §8: roles are changed by occupants of the room.
-      if (!actor) throw refuse.notInRoom();
       const verdict = roleVerdict({
-        actor: { affiliation: actor.affiliation, role: actor.role },
+        actor: { affiliation: actor!.affiliation, role: actor!.role },
         target: { affiliation: plan.target.affiliation, role: plan.target.role },
         requested: plan.role,
       });
