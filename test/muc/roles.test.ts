@@ -141,3 +141,26 @@ describe("kicks on the same table", () => {
     expect(f.kick(ADA, "lobby", "Bob")[0]!.attrs.type).toBe("unavailable");
   });
 });
+
+describe("a new moderator sees real JIDs (§4.2 semi-anonymous rooms)", () => {
+  test("made moderator, it gets everyone else's presence again with their real JIDs, after its own", () => {
+    const f = room();
+    const out = set(f, ALICE, "<item nick='Bob' role='moderator'/>");
+    const bob = to(out, BOB);
+    expect(bob[0]!.attrs.from).toBe(`${ROOM}/Bob`);
+    const others = bob.slice(1);
+    expect(others.map((s) => s.attrs.from).sort()).toEqual([`${ROOM}/Ada`, `${ROOM}/Alice`, `${ROOM}/Carol`]);
+    const jids = Object.fromEntries(others.map((s) => [s.attrs.from, itemOf(s)!.attrs.jid]));
+    expect(jids).toEqual({ [`${ROOM}/Ada`]: ADA, [`${ROOM}/Alice`]: ALICE, [`${ROOM}/Carol`]: CAROL });
+    // Nobody else is told anything more.
+    expect(to(out, CAROL)).toHaveLength(1);
+  });
+
+  test("made admin (and so moderator), the same", () => {
+    const f = room();
+    const out = set(f, ALICE, "<item affiliation='admin' jid='carol@c.test'/>");
+    expect(to(out, CAROL).slice(1).map((s) => itemOf(s)!.attrs.jid).sort()).toEqual([ADA, ALICE, BOB].sort());
+    // A participant made a visitor learns no JIDs.
+    expect(to(set(f, ALICE, "<item nick='Bob' role='visitor'/>"), BOB)).toHaveLength(1);
+  });
+});
