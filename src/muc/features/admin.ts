@@ -109,7 +109,7 @@ function set(context: IqContext): undefined {
         target: { affiliation: plan.target.affiliation, role: plan.target.role },
         requested: plan.role,
       });
-      if (verdict !== "allowed") throw refusal(verdict, `You may not make '${plan.target.nick}' ${plan.role === "none" ? "leave" : `a ${plan.role}`}`);
+      if (verdict !== "allowed") throw refusal(verdict, plan.role === "none" ? `You may not kick '${plan.target.nick}'` : `You may not give '${plan.target.nick}' the role ${plan.role}`);
     } else {
       const verdict = affiliationVerdict({
         actor: actorAffiliation,
@@ -118,7 +118,7 @@ function set(context: IqContext): undefined {
         self: plan.jid === from.bare,
         otherOwners: [...owners].some((jid) => jid !== plan.jid),
       });
-      if (verdict !== "allowed") throw refusal(verdict, `You may not make ${plan.jid} ${plan.affiliation === "none" ? "unaffiliated" : `an ${plan.affiliation}`}`);
+      if (verdict !== "allowed") throw refusal(verdict, verdict === "conflict" ? (plan.affiliation === "outcast" ? "You may not ban yourself" : "The room would have no owner") : `You may not give ${plan.jid} the affiliation ${plan.affiliation}`);
       if (plan.nick) {
         const taken = nickConflict(core, r, plan.nick, plan.jid);
         if (taken) throw taken;
