@@ -66,6 +66,8 @@ export interface Config {
   readonly muc_room_default_persistent: boolean;
   readonly muc_room_default_public: boolean;
   readonly muc_room_default_change_subject: boolean;
+  /** New rooms are moderated: newcomers without affiliation are visitors (XEP-0045 §10.2 moderatedroom). */
+  readonly muc_room_default_moderated: boolean;
   /** ≤ max_history_messages. */
   readonly muc_room_default_history_length: number;
   /** An RFC 5646 language tag, or "" for none. */
@@ -112,6 +114,7 @@ export const DEFAULTS = Object.freeze({
   muc_room_default_persistent: false,
   muc_room_default_public: true,
   muc_room_default_change_subject: false,
+  muc_room_default_moderated: false,
   muc_room_default_history_length: 20,
   muc_room_default_language: "",
   muc_log_by_default: true,
@@ -353,6 +356,7 @@ const SCHEMAS = {
   muc_room_default_persistent: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_persistent),
   muc_room_default_public: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public),
   muc_room_default_change_subject: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_change_subject),
+  muc_room_default_moderated: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_moderated),
   muc_room_default_history_length: z
     .number(expecting("an integer from 0 to 1000"))
     .int()
@@ -402,6 +406,7 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_room_default_persistent: "boolean",
   muc_room_default_public: "boolean",
   muc_room_default_change_subject: "boolean",
+  muc_room_default_moderated: "boolean",
   muc_room_default_history_length: "number",
   muc_log_by_default: "boolean",
   muc_log_all_rooms: "boolean",

@@ -77,6 +77,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
       historyLength: config.muc_room_default_history_length,
       archiving: config.muc_log_by_default,
       language: config.muc_room_default_language,
+      moderated: config.muc_room_default_moderated,
     },
     settings: {
       maxHistoryLength: config.max_history_messages,

@@ -67,6 +67,7 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   ),
   muc_room_default_persistent: fc.boolean(),
   muc_room_default_public: fc.boolean(),
+  muc_room_default_moderated: fc.boolean(),
   muc_room_default_change_subject: fc.boolean(),
   muc_room_default_history_length: fc.integer({ min: 0, max: 20 }),
   muc_room_default_language: fc.constantFrom("", "en", "de-CH", "pt-BR", "zh-Hant-TW"),

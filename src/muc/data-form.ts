@@ -43,6 +43,8 @@ export interface FieldSpec {
   type: string;
   label?: string;
   value?: string;
+  /** Several values (XEP-0004 §3.3 jid-multi, list-multi, text-multi), each its own <value/>. */
+  values?: readonly string[];
   required?: boolean;
 }
 
@@ -55,6 +57,7 @@ export function formElement(type: "form" | "result", title: string | undefined, 
     const kids: Node[] = [];
     if (f.required) kids.push(element("required", {}));
     if (f.value !== undefined) kids.push(element("value", {}, [f.value]));
+    for (const v of f.values ?? []) kids.push(element("value", {}, [v]));
     children.push(element("field", attrs, kids));
   }
   return element("x", { xmlns: NS.DATA, type }, children);

@@ -64,6 +64,13 @@ export interface PreJoinCheck {
   readonly priority: number;
   /** A refusal for the user, or undefined to let the join go on. */
   check(attempt: JoinAttempt): StanzaError | undefined;
+  /**
+   * Run before the HTTP join gate is asked, and before the nick checks: the
+   * check reads only the room and refuses for sure (§9.1 outcasts), so a join
+   * it refuses costs no HTTP request (MucService.entryRequest) and learns
+   * nothing of who is in the room. docs/privileges.md, "Order of checks".
+   */
+  readonly beforeGate?: boolean;
 }
 
 /** Whether `bare` may hold `nick` in `room` (joins, nick changes, registrations). */
@@ -143,6 +150,12 @@ export interface ConfigField {
    * naming the field) to refuse the whole form: nothing is applied then.
    */
   submit(values: readonly string[], draft: ConfigDraft, room: Room, core: MucCore): void;
+  /**
+   * What the field changes besides the configuration (affiliations: §10.2
+   * roomadmins, roomowners), once every field accepted the form and the new
+   * configuration is in place. `submit` refuses what apply cannot do.
+   */
+  apply?(values: readonly string[], room: Room, core: MucCore, turn: Turn): void;
   /** Other names clients submit this field under (another server's), read the same way; never offered. */
   readonly aliases?: readonly string[];
   /** Whether the form offers the field at all (default: always). */
@@ -281,6 +294,8 @@ function byPriority<T extends { readonly priority?: number | undefined }>(items:
 export class Hooks {
   readonly features: readonly Feature[];
   readonly preJoin: readonly PreJoinCheck[];
+  /** The preJoin checks that run before the join gate (`beforeGate`), best first. */
+  readonly beforeGate: readonly PreJoinCheck[];
   readonly nickCheck: readonly NickCheck[];
   readonly defaultRole: readonly DefaultRole[];
   readonly joined: readonly JoinedHook[];
@@ -305,6 +320,7 @@ export class Hooks {
     this.features = Object.freeze([...features]);
     const all = <K extends keyof Feature>(key: K) => features.flatMap((f) => (f[key] ?? []) as NonNullable<Feature[K]> & unknown[]);
     this.preJoin = byPriority(all("preJoin") as PreJoinCheck[]);
+    this.beforeGate = Object.freeze(this.preJoin.filter((c) => c.beforeGate === true));
     this.nickCheck = byPriority(all("nickCheck") as NickCheck[]);
     this.defaultRole = byPriority(all("defaultRole") as DefaultRole[]);
     this.joined = byPriority(all("joined") as JoinedHook[]);

@@ -46,12 +46,19 @@ export function defaultRole(core: MucCore, room: Room, bare: string, affiliation
   return affiliation === "owner" || affiliation === "admin" ? "moderator" : "participant";
 }
 
+/** The refusal of the first `beforeGate` check that refuses this join, if any. */
+export function beforeGateRefusal(core: MucCore, attempt: JoinAttempt): StanzaError | undefined {
+  for (const hook of core.hooks.beforeGate) {
+    const refusal = hook.check(attempt);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
 /** Validate a join; throws the StanzaError the user should get. */
 function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
-  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
-  if (conflict) throw conflict;
   const attempt: JoinAttempt = {
     core,
     room: inc.room,
@@ -60,7 +67,14 @@ function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boole
     stanza: inc.stanza,
     affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none",
   };
+  // The checks the router runs before the gate come first: a banned user
+  // learns nothing of the nicks in the room (docs/privileges.md).
+  const early = beforeGateRefusal(core, attempt);
+  if (early) throw early;
+  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
+  if (conflict) throw conflict;
   for (const hook of core.hooks.preJoin) {
+    if (hook.beforeGate) continue;
     const refusal = hook.check(attempt);
     if (refusal) throw refusal;
   }

@@ -58,6 +58,7 @@ export function recorder(storage: StorageWrites): ChangeListener {
       }
       case "affiliation-changed":
         storage.setAffiliation(room.jid, change.jid, change.affiliation === "none" ? undefined : change.affiliation, change.reason);
+        for (const occupant of change.roleChanged ?? []) storage.putOccupant(room.jid, occupantRecord(occupant));
         return;
       case "registration-changed":
         storage.setRegistration(room.jid, change.jid, change.nick);

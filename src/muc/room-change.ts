@@ -42,6 +42,8 @@ export type RoomChange =
       readonly previous: Affiliation;
       readonly reason?: string | undefined;
       readonly actor?: string | undefined;
+      /** Occupants of that JID whose role changed with it (§9.3, §10.3). */
+      readonly roleChanged?: readonly Occupant[];
     }
   /** §7.10: `nick` reserved for `jid`, or undefined when the registration went. */
   | { readonly kind: "registration-changed"; readonly jid: string; readonly nick: string | undefined; readonly previous: string | undefined }
@@ -60,10 +62,10 @@ export type RoomChange =
 
 /**
  * Why an occupant (or a session) left: its own unavailable presence (§7.14),
- * an error its server bounced (333), a kick (§8.2, 307), the service
+ * an error its server bounced (333), a kick (§8.2, 307), a ban (§9.1, 301), the service
  * shutting down (§15.7.2, 332) or the room being destroyed (§10.9).
  */
-export type LeaveCause = "leave" | "error" | "kick" | "shutdown" | "destroy";
+export type LeaveCause = "leave" | "error" | "kick" | "ban" | "shutdown" | "destroy";
 
 /** A room's subject (§8.1) with who set it and when. */
 export interface Subject {

@@ -22,6 +22,8 @@ export interface RoomConfig {
   readonly archiving: boolean;
   /** muc#roomconfig_lang: the room's language (XEP-0045 §10.2, RFC 5646 tag), "" when unset. */
   readonly language: string;
+  /** muc#roomconfig_moderatedroom: newcomers without affiliation are visitors (§5.1.2). */
+  readonly moderated: boolean;
 }
 
 /** A new room's configuration, before its owner changes anything. */
@@ -34,4 +36,5 @@ export const DEFAULT_ROOM_CONFIG: RoomConfig = Object.freeze({
   historyLength: 20,
   archiving: true,
   language: "",
+  moderated: false,
 });

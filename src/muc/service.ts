@@ -11,6 +11,7 @@ import type { Incoming } from "./incoming.ts";
 import { FEATURES } from "./features/index.ts";
 import { kickOccupants, type KickOptions } from "./features/kick.ts";
 import { handleIq } from "./iq-handler.ts";
+import { beforeGateRefusal } from "./join.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
@@ -220,7 +221,12 @@ export class MucService implements MucCore {
     const prepared = prepareNick(to.resource);
     if (!("nick" in prepared)) return undefined;
     const occupant = room?.sessions.get(from.full);
-    if (!occupant) return ask("join", prepared.nick);
+    if (!occupant) {
+      // A join the room refuses for sure (§9.1 a ban) needs no HTTP request: handle() refuses it.
+      const attempt = { core: this, room, from, nick: prepared.nick, stanza, affiliation: room?.affiliationOf(from.bare) ?? "none" } as const;
+      if (beforeGateRefusal(this, attempt)) return undefined;
+      return ask("join", prepared.nick);
+    }
     if (prepared.nick === occupant.nick) return undefined; // a presence update (§7.7)
     return ask("nick-change", prepared.nick);
   }

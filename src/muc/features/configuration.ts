@@ -1,6 +1,6 @@
 import type { Element } from "@xmpp/xml";
 import { formElement, readForm, type FieldSpec } from "../data-form.ts";
-import type { ConfigDraft, Feature, IqContext } from "../hooks.ts";
+import type { ConfigDraft, ConfigField, Feature, IqContext } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
@@ -24,7 +24,8 @@ function form({ core, room }: IqContext): Element {
   for (const f of core.hooks.config) {
     if (f.offered && !f.offered(core)) continue;
     const value = f.value(r);
-    fields.push({ var: f.var, type: f.type, label: f.label, value: typeof value === "string" ? value : value.join("\n") });
+    const shown = typeof value === "string" ? { value } : f.type === "jid-multi" ? { values: value } : { value: value.join("\n") };
+    fields.push({ var: f.var, type: f.type, label: f.label, ...shown });
   }
   return element("query", { xmlns: NS.MUC_OWNER }, [formElement("form", `Configuration for ${r.jid}`, fields)]);
 }
@@ -39,12 +40,18 @@ function submit({ core, room, payload, turn }: IqContext): undefined {
   }
   const r = room!;
   const draft: ConfigDraft = { ...r.config };
+  const accepted: [ConfigField, readonly string[]][] = [];
   for (const f of core.hooks.config) {
     if (f.offered && !f.offered(core)) continue;
     const values = submitted.values.get(f.var) ?? f.aliases?.map((name) => submitted.values.get(name)).find((v) => v !== undefined);
-    if (values !== undefined) f.submit(values, draft, r, core);
+    if (values !== undefined) {
+      f.submit(values, draft, r, core);
+      accepted.push([f, values]);
+    }
   }
   r.configure(draft, turn);
+  // What fields change besides the configuration (§10.2 roomowners, roomadmins), now that none refused.
+  for (const [f, values] of accepted) f.apply?.(values, r, core, turn);
   return undefined;
 }
 

@@ -11,7 +11,7 @@ import { element } from "../stanza.ts";
  */
 
 /** What every room is until the features that would change it exist (issue: the rest of XEP-0045). */
-const ROOM_BASE = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, "muc_open", "muc_semianonymous", "muc_unmoderated", "muc_unsecured", NS.MUC_STABLE_ID];
+const ROOM_BASE = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, "muc_open", "muc_semianonymous", "muc_unsecured", NS.MUC_STABLE_ID];
 
 function features(vars: readonly string[]): Element[] {
   return vars.map((v) => element("feature", { var: v }));

@@ -5,7 +5,11 @@ import { description } from "./description.ts";
 import { discovery } from "./discovery.ts";
 import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
-import { kicks } from "./kick.ts";
+import { admin } from "./admin.ts";
+import { affiliationFields } from "./affiliation-fields.ts";
+import { bans } from "./bans.ts";
+import { moderation } from "./moderated.ts";
+import { voiceRequests } from "./voice-requests.ts";
 import { occupantIds } from "./occupant-id.ts";
 import { persistence } from "./persistent.ts";
 import { ping } from "./ping.ts";
@@ -29,7 +33,11 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   history,
   archive,
   registration,
-  kicks,
+  moderation,
+  admin,
+  bans,
+  voiceRequests,
+  affiliationFields,
   invitations,
   ping,
   selfPing,
