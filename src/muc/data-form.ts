@@ -44,6 +44,8 @@ export interface FieldSpec {
   label?: string;
   value?: string;
   required?: boolean;
+  /** list-single / list-multi choices (XEP-0004 §3.3). */
+  options?: readonly { readonly value: string; readonly label: string }[];
 }
 
 export function formElement(type: "form" | "result", title: string | undefined, fields: FieldSpec[]): Element {
@@ -55,6 +57,7 @@ export function formElement(type: "form" | "result", title: string | undefined, 
     const kids: Node[] = [];
     if (f.required) kids.push(element("required", {}));
     if (f.value !== undefined) kids.push(element("value", {}, [f.value]));
+    for (const o of f.options ?? []) kids.push(element("option", { label: o.label }, [element("value", {}, [o.value])]));
     children.push(element("field", attrs, kids));
   }
   return element("x", { xmlns: NS.DATA, type }, children);

@@ -28,6 +28,8 @@ export interface ServiceSettings {
   readonly archiveAllRooms: boolean;
   /** Most messages one archive query returns (`max_archive_query_results`). */
   readonly maxArchiveQueryResults: number;
+  /** Most occupants a room may be configured to hold, 0 for no cap (`muc_max_occupants`). */
+  readonly maxOccupants: number;
 }
 
 /** What the use cases and features may use of the service (MucService implements it). */
@@ -64,6 +66,13 @@ export interface PreJoinCheck {
   readonly priority: number;
   /** A refusal for the user, or undefined to let the join go on. */
   check(attempt: JoinAttempt): StanzaError | undefined;
+}
+
+/** A private message from an occupant to another (§7.5), before it is relayed. */
+export interface PrivateMessageFilter {
+  readonly priority: number;
+  /** Throw a StanzaError to refuse it. */
+  check(context: { readonly core: MucCore; readonly room: Room; readonly occupant: Occupant; readonly recipient: Occupant; readonly stanza: Element }): void;
 }
 
 /** Whether `bare` may hold `nick` in `room` (joins, nick changes, registrations). */
@@ -130,14 +139,20 @@ export interface DiscoHooks {
   roomInfo?(room: Room, asker: Asker, core: MucCore): readonly InfoField[];
 }
 
+export interface ConfigOption {
+  readonly value: string;
+  readonly label: string;
+}
+
 /** A field of the §10.2 configuration form, and how a submitted value applies. */
 export interface ConfigField {
   readonly var: string;
   readonly type: "boolean" | "text-single" | "text-private" | "text-multi" | "list-single" | "list-multi" | "jid-multi";
   readonly label: string;
-  readonly options?: readonly { readonly value: string; readonly label: string }[];
+  /** The choices of a list field, fixed or depending on the service's settings. */
+  readonly options?: readonly ConfigOption[] | ((core: MucCore) => readonly ConfigOption[]);
   /** The current value(s), for the form sent to the owner. */
-  value(room: Room): string | readonly string[];
+  value(room: Room, core: MucCore): string | readonly string[];
   /**
    * Read the submitted values into `draft`. Throw a StanzaError (not-acceptable
    * naming the field) to refuse the whole form: nothing is applied then.
@@ -253,6 +268,15 @@ export interface Feature extends DiscoHooks {
   /** For logs and docs: what XEP section or behaviour this is. */
   readonly name: string;
   readonly preJoin?: readonly PreJoinCheck[];
+  /**
+   * Join checks that may also refuse before the HTTP gate is asked, sparing
+   * it a request: only those whose refusal tells a user the gate would deny
+   * nothing it could not learn anyway (docs/join-checks.md). Each runs again
+   * among the `preJoin` checks when the join applies, since the room may
+   * have changed while the gate decided.
+   */
+  readonly beforeGate?: readonly PreJoinCheck[];
+  readonly privateMessage?: readonly PrivateMessageFilter[];
   readonly nickCheck?: readonly NickCheck[];
   readonly defaultRole?: readonly DefaultRole[];
   readonly joined?: readonly JoinedHook[];
@@ -281,6 +305,8 @@ function byPriority<T extends { readonly priority?: number | undefined }>(items:
 export class Hooks {
   readonly features: readonly Feature[];
   readonly preJoin: readonly PreJoinCheck[];
+  readonly beforeGate: readonly PreJoinCheck[];
+  readonly privateMessage: readonly PrivateMessageFilter[];
   readonly nickCheck: readonly NickCheck[];
   readonly defaultRole: readonly DefaultRole[];
   readonly joined: readonly JoinedHook[];
@@ -304,7 +330,9 @@ export class Hooks {
     }
     this.features = Object.freeze([...features]);
     const all = <K extends keyof Feature>(key: K) => features.flatMap((f) => (f[key] ?? []) as NonNullable<Feature[K]> & unknown[]);
-    this.preJoin = byPriority(all("preJoin") as PreJoinCheck[]);
+    this.preJoin = byPriority([...(all("preJoin") as PreJoinCheck[]), ...(all("beforeGate") as PreJoinCheck[])]);
+    this.beforeGate = byPriority(all("beforeGate") as PreJoinCheck[]);
+    this.privateMessage = byPriority(all("privateMessage") as PrivateMessageFilter[]);
     this.nickCheck = byPriority(all("nickCheck") as NickCheck[]);
     this.defaultRole = byPriority(all("defaultRole") as DefaultRole[]);
     this.joined = byPriority(all("joined") as JoinedHook[]);

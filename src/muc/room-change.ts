@@ -61,9 +61,11 @@ export type RoomChange =
 /**
  * Why an occupant (or a session) left: its own unavailable presence (§7.14),
  * an error its server bounced (333), a kick (§8.2, 307), the service
- * shutting down (§15.7.2, 332) or the room being destroyed (§10.9).
+ * shutting down (§15.7.2, 332), the room being destroyed (§10.9), an
+ * affiliation change that leaves a non-member in a members-only room (§9.4,
+ * 321), or the room becoming members-only (§10.2, 322).
  */
-export type LeaveCause = "leave" | "error" | "kick" | "shutdown" | "destroy";
+export type LeaveCause = "leave" | "error" | "kick" | "shutdown" | "destroy" | "affiliation" | "members-only";
 
 /** A room's subject (§8.1) with who set it and when. */
 export interface Subject {

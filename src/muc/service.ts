@@ -114,7 +114,7 @@ export class MucService implements MucCore {
     this.hooks = new Hooks(options.features ?? FEATURES);
     this.#broadcaster = new Broadcaster(this.hooks);
     this.#roomDefaults = Object.freeze({ ...DEFAULT_ROOM_CONFIG, ...options.roomDefaults });
-    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, ...options.settings });
+    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, maxOccupants: 0, ...options.settings });
     this.newId = options.newId ?? (() => randomUUID());
     this.metrics = options.metrics;
     this.#logger = options.logger;
@@ -223,6 +223,29 @@ export class MucService implements MucCore {
     if (!occupant) return ask("join", prepared.nick);
     if (prepared.nick === occupant.nick) return undefined; // a presence update (§7.7)
     return ask("nick-change", prepared.nick);
+  }
+
+  /**
+   * Refuse a join now, before the gate is asked, when a `beforeGate` check
+   * refuses it (docs/join-checks.md): the refusal goes to `out` and the
+   * answer is true. Changes nothing; the checks run again when a join the
+   * gate allowed applies.
+   */
+  refuseBeforeGate(stanza: Element, request: EntryRequest, out: Element[]): boolean {
+    if (request.kind !== "join" || this.hooks.beforeGate.length === 0) return false;
+    const { from, to } = addressesOf(stanza);
+    const room = to ? this.#rooms.get(to.bare) : undefined;
+    if (!from || !room) return false;
+    const attempt = { core: this, room, from, nick: request.question.nickname, stanza, affiliation: room.affiliationOf(from.bare) };
+    for (const hook of this.hooks.beforeGate) {
+      const refusal = hook.check(attempt);
+      if (refusal) {
+        this.metrics?.joins.error.inc();
+        out.push(errorReply(stanza, refusal, stanza.attrs.to!));
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Refuse an entry the gate denied: XEP-0045 §7.2.6-style error to the user only, nothing to the room. */

@@ -160,6 +160,12 @@ export class StanzaRouter {
       this.#send(out);
       return;
     }
+    // Refusals that tell a user nothing the gate would hide spare it a request (docs/join-checks.md).
+    const early: Element[] = [];
+    if (service.refuseBeforeGate(stanza, request, early)) {
+      this.#send(early);
+      return;
+    }
     const decision = authorizer.decide(request.question);
     if (!(decision instanceof Promise)) {
       this.#apply(stanza, request, decision);

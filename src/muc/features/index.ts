@@ -6,13 +6,19 @@ import { discovery } from "./discovery.ts";
 import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
 import { kicks } from "./kick.ts";
+import { maxUsers } from "./max-users.ts";
+import { membersOnly } from "./members-only.ts";
 import { occupantIds } from "./occupant-id.ts";
+import { password } from "./password.ts";
 import { persistence } from "./persistent.ts";
 import { ping } from "./ping.ts";
+import { privateMessages } from "./private-messages.ts";
 import { publicRooms } from "./public.ts";
 import { registration } from "./registration.ts";
+import { roomInfo } from "./room-info.ts";
 import { selfPing } from "./self-ping.ts";
 import { subject } from "./subject.ts";
+import { whois } from "./whois.ts";
 
 /**
  * Every room feature of the service, in the order their fields appear in the
@@ -24,7 +30,13 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   configuration,
   description,
   publicRooms,
+  membersOnly,
+  password,
+  whois,
+  maxUsers,
+  privateMessages,
   subject,
+  roomInfo,
   persistence,
   history,
   archive,
