@@ -1,5 +1,5 @@
 import { parseJid } from "../../jid.ts";
-import type { Feature, JoinAttempt, PreJoinCheck } from "../hooks.ts";
+import { NEXT, type Feature, type JoinAttempt, type PreJoinCheck } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { affiliationRank } from "../occupant.ts";
 import type { Room } from "../room.ts";
@@ -62,6 +62,22 @@ export const membersOnly: Feature = {
   roomFeatures: (room) => [room.config.membersOnly ? "muc_membersonly" : "muc_open"],
   roomInfo: (room) => [{ var: "muc#roomconfig_allowinvites", value: !room.config.membersOnly || room.config.allowInvites ? "1" : "0", type: "boolean" }],
   beforeGate: [notAMember],
+  iq: [
+    {
+      // §7.10 registration makes a member (registration.ts): in a members-only room only the list's keepers do that.
+      to: "room",
+      type: "set",
+      xmlns: NS.REGISTER,
+      name: "query",
+      priority: 10,
+      handle({ room, from, payload }) {
+        if (room!.config.membersOnly && !payload.getChild("remove") && !isMember(room!, from.bare)) {
+          throw refuse.registrationRequired("Only members may register with this room");
+        }
+        return NEXT;
+      },
+    },
+  ],
   preJoin: [belowMember],
   roomMessage: [
     {
