@@ -50,8 +50,6 @@ export function defaultRole(core: MucCore, room: Room, bare: string, affiliation
 function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
-  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
-  if (conflict) throw conflict;
   const attempt: JoinAttempt = {
     core,
     room: inc.room,
@@ -64,6 +62,9 @@ function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boole
     const refusal = hook.check(attempt);
     if (refusal) throw refusal;
   }
+  // After the checks that keep a user out: one kept out never learns which nicks are taken (docs/join-checks.md).
+  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
+  if (conflict) throw conflict;
   return prepared;
 }
 

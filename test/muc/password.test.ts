@@ -67,6 +67,12 @@ describe("password-protected rooms", () => {
     expect(errorCondition(f.join(BOB, "vault", "Bob")[0]!)).toBe("not-authorized");
   });
 
+  test("without the password, a taken nick is not revealed: not-authorized, not conflict", () => {
+    const f = vault();
+    expect(errorCondition(f.join(BOB, "vault", "Owner")[0]!)).toBe("not-authorized");
+    expect(errorCondition(f.join(BOB, "vault", "Owner", "<password>cauldronburn</password>")[0]!)).toBe("conflict");
+  });
+
   test("the owner needs the password too when entering with another session", () => {
     const f = vault();
     expect(errorCondition(f.join("owner@a.test/laptop", "vault", "Owner")[0]!)).toBe("not-authorized");
