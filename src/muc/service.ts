@@ -11,6 +11,7 @@ import type { Incoming } from "./incoming.ts";
 import { FEATURES } from "./features/index.ts";
 import { kickOccupants, type KickOptions } from "./features/kick.ts";
 import { handleIq } from "./iq-handler.ts";
+import { loggable } from "./loggable.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
@@ -399,7 +400,7 @@ export class MucService implements MucCore {
     if (err instanceof StanzaError) {
       error = err;
     } else {
-      this.#logger?.error({ err, stanza: stanza.toString() }, "bug: stanza handler threw");
+      this.#logger?.error({ err, stanza: loggable(stanza) }, "bug: stanza handler threw");
       error = new StanzaError("wait", "internal-server-error");
     }
     // Answer from the address asked when it is ours; never from another

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import { DATA, DOMAIN, MUC_OWNER, errorCondition, fixture, statuses, type Fixture } from "./fixture.ts";
 
 /** XEP-0045 §10.2 form rules and §10.2.1 notices (104). */
@@ -103,5 +104,26 @@ describe("the configuration form", () => {
     expect(f.service.room(ROOM)!.occupants.has("Bob")).toBe(false); // not a member: out with 322
     expect(f.service.room(ROOM)!.config).toMatchObject({ public: false, membersOnly: true, whois: "anyone", persistent: true, allowInvites: true, name: "Friends" });
     expect(errorCondition(f.join("stranger@c.test/x", "hall", "Stranger")[0]!)).toBe("registration-required");
+  });
+
+  test("a persistent room keeps its kind across a restart: members-only, password, whois, maxusers, allowpm, allowinvites", () => {
+    const f = fixture({ storage: new MemoryStorage() });
+    f.join(OWNER, "hall", "Owner");
+    const kind = {
+      "muc#roomconfig_persistentroom": "1",
+      "muc#roomconfig_membersonly": "1",
+      "muc#roomconfig_allowinvites": "1",
+      "muc#roomconfig_roomsecret": "s3cret",
+      "muc#roomconfig_whois": "anyone",
+      "muc#roomconfig_maxusers": "10",
+      "muc#roomconfig_allowpm": "moderators",
+    };
+    expect(f.configure(OWNER, "hall", kind)[0]!.attrs.type).toBe("result");
+    const before = f.service.room(ROOM)!.config;
+    f.leave(OWNER, "hall", "Owner");
+    f.restart();
+    expect(errorCondition(f.join(BOB, "hall", "Bob", "<password>s3cret</password>")[0]!)).toBe("registration-required");
+    expect(f.service.room(ROOM)!.config).toEqual(before);
+    expect(f.service.room(ROOM)!.config).toMatchObject({ membersOnly: true, allowInvites: true, password: "s3cret", whois: "anyone", maxUsers: 10, allowPm: "moderators" });
   });
 });
