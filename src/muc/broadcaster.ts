@@ -1,6 +1,7 @@
 import type { Hooks } from "./hooks.ts";
 import { broadcast, broadcastPresence, joinStatuses, presenceFor, type PresenceChange } from "./presence.ts";
 import type { Room } from "./room.ts";
+import { moderationNotice } from "./retraction.ts";
 import type { LeaveCause, RoomChange } from "./room-change.ts";
 import { addressed, element } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
@@ -88,6 +89,10 @@ export class Broadcaster {
         }
         return;
       }
+      case "message-retracted":
+        // XEP-0425 §4: everyone learns of a moderator's retraction; an author's own (XEP-0424) was relayed as it came.
+        if (change.moderator) broadcast(room, moderationNotice(room.jid, change, `moderated-${change.id}`), turn.roster);
+        return;
       case "created":
       case "registration-changed":
       case "config-changed":

@@ -49,6 +49,21 @@ export type RoomChange =
   | { readonly kind: "subject-changed"; readonly subject: Subject }
   /** §7.4: a groupchat message the room relays to every occupant. */
   | { readonly kind: "message"; readonly occupant: Occupant; readonly message: Element; readonly stamp: number }
+  /**
+   * XEP-0424/0425: the archived message with stanza-id `id` is retracted —
+   * by a moderator (XEP-0425, `moderator` set), or by its author. The
+   * archive keeps a tombstone instead of it; the join history drops it.
+   */
+  | {
+      readonly kind: "message-retracted";
+      readonly id: string;
+      /** The message as archived (from the occupant JID, with its occupant id). */
+      readonly original: Element;
+      /** The moderator who retracted it, when it was not its author. */
+      readonly moderator?: { readonly jid: string; readonly occupantId: string } | undefined;
+      readonly reason?: string | undefined;
+      readonly stamp: number;
+    }
   /** §10.9: everyone is out and the room is gone; `occupants` are those who were in it. */
   | {
       readonly kind: "destroyed";

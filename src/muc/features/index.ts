@@ -8,6 +8,7 @@ import { invitations } from "./invitations.ts";
 import { kicks } from "./kick.ts";
 import { maxUsers } from "./max-users.ts";
 import { membersOnly } from "./members-only.ts";
+import { moderation } from "./moderation.ts";
 import { occupantIds } from "./occupant-id.ts";
 import { password } from "./password.ts";
 import { persistence } from "./persistent.ts";
@@ -40,6 +41,7 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   persistence,
   history,
   archive,
+  moderation,
   registration,
   kicks,
   invitations,
