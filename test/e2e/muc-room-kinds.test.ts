@@ -4,7 +4,7 @@
  * exact form Gajim's "Create Group Chat" dialog submits for a private group.
  */
 import { describe, expect, test } from "bun:test";
-import { joinPresence, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { groupchat, joinPresence, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
 import { useRig } from "./harness/rig.ts";
 import { errorOf, join, mucItem, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_OWNER, presenceFrom } from "./muc-fixture.ts";
 
@@ -143,5 +143,35 @@ describe("room kinds through Prosody", () => {
     // Nothing of the inside for an outsider of a members-only room.
     const info = await bob.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_DISCO_INFO })));
     expect(info.toString()).not.toContain("muc#roominfo_occupants");
+  });
+});
+
+describe("message moderation (XEP-0425) through Prosody", () => {
+  const RETRACT = "urn:xmpp:message-retract:1";
+  const MODERATE = "urn:xmpp:message-moderate:1";
+
+  test("a moderator retracts a message: everyone gets the retraction, MAM returns the tombstone; a participant is forbidden", async () => {
+    const room = rig.room("moderated-msgs");
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
+    await join(alice, room, "Alice");
+    await join(bob, room, "Bob");
+    expect(await features(bob, room)).toEqual(expect.arrayContaining([MODERATE, RETRACT]));
+    await bob.send(groupchat(room, "buy cheap watches"));
+    const echo = await bob.waitFor((s) => s.name === "message" && s.getChildText("body") === "buy cheap watches");
+    const id = echo.getChildren("stanza-id").find((e) => e.attrs.by === room)!.attrs.id!;
+    const moderate = (who: TestClient) =>
+      who.iq(xml("iq", { type: "set", to: room }, xml("moderate", { xmlns: MODERATE, id }, xml("retract", { xmlns: RETRACT }), xml("reason", {}, "Spam"))));
+    expect(errorOf(await moderate(bob))).toEqual({ type: "auth", condition: "forbidden" });
+    expect((await moderate(alice)).attrs.type).toBe("result");
+    const notice = await bob.waitFor((s) => s.name === "message" && s.getChild("retract", RETRACT) !== undefined);
+    expect(notice.getChild("retract", RETRACT)!.attrs.id).toBe(id);
+    expect(notice.getChild("retract", RETRACT)!.getChild("moderated", MODERATE)!.attrs.by).toBe(`${room}/Alice`);
+    const done = bob.mark();
+    const fin = await bob.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "q1" })));
+    expect(fin.attrs.type).toBe("result");
+    const results = bob.stanzas.slice(done).filter((s) => s.name === "message" && s.getChild("result", "urn:xmpp:mam:2"));
+    const forwarded = results.map((r) => r.getChild("result", "urn:xmpp:mam:2")!.getChild("forwarded")!.getChild("message")!);
+    expect(forwarded.some((m) => m.getChild("retracted", RETRACT) !== undefined)).toBe(true);
+    expect(forwarded.map(String).join("")).not.toContain("cheap watches");
   });
 });
