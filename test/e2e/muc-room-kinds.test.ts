@@ -8,7 +8,8 @@ import { groupchat, joinPresence, statusCodes, xml, type Element, type TestClien
 import { useRig } from "./harness/rig.ts";
 import { errorOf, join, mucItem, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_OWNER, presenceFrom } from "./muc-fixture.ts";
 
-const rig = useRig();
+const CAP = 50;
+const rig = useRig({ mucgates: { mucgate: { config: { muc_max_occupants: CAP } } } });
 
 const DATA = "jabber:x:data";
 const ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig";
@@ -106,6 +107,16 @@ describe("room kinds through Prosody", () => {
     expect(await joinError(carol, `${room}/Carol`)).toEqual({ type: "cancel", condition: "service-unavailable" });
     const aliceAgain = await rig.client("alice", "second");
     await join(aliceAgain, room, "Alice2");
+  });
+
+  test("muc_max_occupants: the form offers at most the cap, and a value above it is not-acceptable naming the field", async () => {
+    const room = rig.room("capped");
+    const alice = await rig.client("alice");
+    await join(alice, room, "Alice");
+    expect((await configForm(alice, room)).get("muc#roomconfig_maxusers")).toEqual([String(CAP)]);
+    const refused = await submit(alice, room, [["muc#roomconfig_maxusers", [String(CAP + 1)]]]);
+    expect(errorOf(refused)).toEqual({ type: "cancel", condition: "not-acceptable" });
+    expect(refused.toString()).toContain("muc#roomconfig_maxusers");
   });
 
   test("Gajim's 'private group': the form it submits (every field it got, its preset applied) makes the room private", async () => {
