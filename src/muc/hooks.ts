@@ -292,7 +292,11 @@ export interface Feature extends DiscoHooks {
    * when a stanza is built; return shared, frozen elements.
    */
   occupantMarks?(occupant: Occupant): readonly Element[];
-  /** Every room change, after the broadcaster turned it into stanzas. Must not throw. */
+  /**
+   * Every room change, after the broadcaster turned it into stanzas — but an
+   * `affiliation-changed` before, so that a feature removing the occupant
+   * over it (321) leaves the room showing only the removal. Must not throw.
+   */
   changed?(room: Room, change: RoomChange, turn: Turn): void;
 }
 

@@ -344,8 +344,15 @@ export class MucService implements MucCore {
   }
 
   #changed(room: Room, change: RoomChange, turn: Turn): void {
-    this.#broadcaster.apply(room, change, turn);
-    this.hooks.changed(room, change, turn);
+    if (change.kind === "affiliation-changed") {
+      // Features may answer an affiliation change by removing the occupant (§9.4 321 in a
+      // members-only room): then the room shows only that removal, not the new affiliation first.
+      this.hooks.changed(room, change, turn);
+      this.#broadcaster.apply(room, change, turn);
+    } else {
+      this.#broadcaster.apply(room, change, turn);
+      this.hooks.changed(room, change, turn);
+    }
     for (const listener of this.#listeners) {
       try {
         listener(room, change, turn);

@@ -63,6 +63,9 @@ describe("members-only rooms", () => {
     grant(f, "member@b.test", "member");
     f.join(MEMBER, "club", "Member");
     const out = grant(f, "member@b.test", "none");
+    // One presence each: the removal, not the new affiliation first (§9.4).
+    expect(out.map((s) => [s.attrs.to, s.attrs.type])).toEqual(expect.arrayContaining([[MEMBER, "unavailable"], [OWNER, "unavailable"]]));
+    expect(out).toHaveLength(2);
     const gone = out.filter((s) => s.attrs.type === "unavailable");
     expect(gone.map((s) => s.attrs.to).sort()).toEqual([MEMBER, OWNER].sort());
     for (const p of gone) {
