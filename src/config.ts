@@ -72,6 +72,12 @@ export interface Config {
   readonly muc_room_default_history_length: number;
   /** An RFC 5646 language tag, or "" for none. */
   readonly muc_room_default_language: string;
+  /** New rooms admit only members (XEP-0045 §7.2.5). */
+  readonly muc_room_default_members_only: boolean;
+  /** New rooms are non-anonymous: every occupant sees real JIDs (§10.2 whois anyone). */
+  readonly muc_room_default_public_jids: boolean;
+  /** Most occupants a room may be configured to hold (and new rooms' limit); 0 for no cap. */
+  readonly muc_max_occupants: number;
   /** New rooms keep an archive (XEP-0313) unless their owner turns it off. */
   readonly muc_log_by_default: boolean;
   /** Every room keeps an archive, whatever its owner says. */
@@ -117,6 +123,9 @@ export const DEFAULTS = Object.freeze({
   muc_room_default_moderated: false,
   muc_room_default_history_length: 20,
   muc_room_default_language: "",
+  muc_room_default_members_only: false,
+  muc_room_default_public_jids: false,
+  muc_max_occupants: 0,
   muc_log_by_default: true,
   muc_log_all_rooms: false,
   muc_log_expires_after: 604_800,
@@ -367,6 +376,9 @@ const SCHEMAS = {
     .string(expecting('a language tag such as "en" or "pt-BR", or "" for none'))
     .refine((text) => text === "" || LANGUAGE_TAG.test(text))
     .default(DEFAULTS.muc_room_default_language),
+  muc_room_default_members_only: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_members_only),
+  muc_room_default_public_jids: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public_jids),
+  muc_max_occupants: z.number(expecting("an integer from 0 (no cap) to 1000000")).int().min(0).max(1_000_000).default(DEFAULTS.muc_max_occupants),
   muc_log_by_default: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_by_default),
   muc_log_all_rooms: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_all_rooms),
   muc_log_expires_after: z
@@ -408,6 +420,9 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_room_default_change_subject: "boolean",
   muc_room_default_moderated: "boolean",
   muc_room_default_history_length: "number",
+  muc_room_default_members_only: "boolean",
+  muc_room_default_public_jids: "boolean",
+  muc_max_occupants: "number",
   muc_log_by_default: "boolean",
   muc_log_all_rooms: "boolean",
   muc_log_expires_after: "number",

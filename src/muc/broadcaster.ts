@@ -1,12 +1,13 @@
 import type { Hooks } from "./hooks.ts";
 import type { Occupant } from "./occupant.ts";
-import { broadcast, broadcastPresence, currentPresence, presenceFor, type PresenceChange } from "./presence.ts";
+import { broadcast, broadcastPresence, currentPresence, joinStatuses, presenceFor, type PresenceChange } from "./presence.ts";
 import type { Room } from "./room.ts";
+import { moderationNotice } from "./retraction.ts";
 import type { LeaveCause, RoomChange } from "./room-change.ts";
 import { addressed, element } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
 
-/** XEP-0045 status codes of removals (§8.2 kick 307, §9.1 ban 301, §15.7.2 shutdown 332, 333 an error removed it). */
+/** XEP-0045 status codes of removals (§8.2 kick 307, §9.1 ban 301, §15.7.2 shutdown 332, 333 an error removed it, §9.4 321 and §10.2 322 members-only). */
 const LEAVE_STATUS: Record<LeaveCause, readonly string[]> = {
   leave: [],
   error: ["333"],
@@ -14,6 +15,8 @@ const LEAVE_STATUS: Record<LeaveCause, readonly string[]> = {
   ban: ["301"],
   shutdown: ["332"],
   destroy: [],
+  affiliation: ["321"],
+  "members-only": ["322"],
 };
 
 /**
@@ -28,14 +31,14 @@ export class Broadcaster {
     switch (change.kind) {
       case "occupant-joined": {
         // §7.2.3: everyone, the newcomer's sessions included, learns of it;
-        // 201 tells the creator it made the room (§10.1.2), 210 that its nick was changed.
-        const selfStatuses = [...(change.created ? ["201"] : []), ...(change.nickModified ? ["210"] : [])];
+        // 100 that the room is non-anonymous (§7.2.4), 201 tells the creator it made the room (§10.1.2), 210 that its nick was changed.
+        const selfStatuses = [...joinStatuses(room), ...(change.created ? ["201"] : []), ...(change.nickModified ? ["210"] : [])];
         this.#presence(room, change.occupant, { selfStatuses }, turn);
         return;
       }
       case "session-joined": {
         // Another session of a nick already present: the room shows nothing new; this session gets its self-presence.
-        const self = presenceFor(change.occupant, { selfStatuses: change.nickModified ? ["210"] : [] }, "self", this.hooks.occupantMarks(change.occupant));
+        const self = presenceFor(change.occupant, { selfStatuses: [...joinStatuses(room), ...(change.nickModified ? ["210"] : [])] }, "self", this.hooks.occupantMarks(change.occupant));
         turn.out.push(addressed(self, change.session));
         return;
       }
@@ -92,6 +95,10 @@ export class Broadcaster {
         }
         return;
       }
+      case "message-retracted":
+        // XEP-0425 §4: everyone learns of a moderator's retraction; an author's own (XEP-0424) was relayed as it came.
+        if (change.moderator) broadcast(room, moderationNotice(room.jid, change, `moderated-${change.id}`), turn.roster);
+        return;
       case "created":
       case "registration-changed":
       case "config-changed":

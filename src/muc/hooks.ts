@@ -28,6 +28,8 @@ export interface ServiceSettings {
   readonly archiveAllRooms: boolean;
   /** Most messages one archive query returns (`max_archive_query_results`). */
   readonly maxArchiveQueryResults: number;
+  /** Most occupants a room may be configured to hold, 0 for no cap (`muc_max_occupants`). */
+  readonly maxOccupants: number;
 }
 
 /** What the use cases and features may use of the service (MucService implements it). */
@@ -66,11 +68,21 @@ export interface PreJoinCheck {
   check(attempt: JoinAttempt): StanzaError | undefined;
   /**
    * Run before the HTTP join gate is asked, and before the nick checks: the
-   * check reads only the room and refuses for sure (§9.1 outcasts), so a join
-   * it refuses costs no HTTP request (MucService.entryRequest) and learns
-   * nothing of who is in the room. docs/privileges.md, "Order of checks".
+   * check reads only the room and refuses for sure (§9.1 outcasts,
+   * members-only for users without affiliation), and its refusal tells a
+   * user the gate would deny nothing it could not learn anyway; so a join it
+   * refuses costs no HTTP request (MucService.entryRequest) and learns
+   * nothing of who is in the room. It runs again when a join the gate
+   * allowed applies. docs/join-checks.md.
    */
   readonly beforeGate?: boolean;
+}
+
+/** A private message from an occupant to another (§7.5), before it is relayed. */
+export interface PrivateMessageFilter {
+  readonly priority: number;
+  /** Throw a StanzaError to refuse it. */
+  check(context: { readonly core: MucCore; readonly room: Room; readonly occupant: Occupant; readonly recipient: Occupant; readonly stanza: Element }): void;
 }
 
 /** Whether `bare` may hold `nick` in `room` (joins, nick changes, registrations). */
@@ -137,14 +149,20 @@ export interface DiscoHooks {
   roomInfo?(room: Room, asker: Asker, core: MucCore): readonly InfoField[];
 }
 
+export interface ConfigOption {
+  readonly value: string;
+  readonly label: string;
+}
+
 /** A field of the §10.2 configuration form, and how a submitted value applies. */
 export interface ConfigField {
   readonly var: string;
   readonly type: "boolean" | "text-single" | "text-private" | "text-multi" | "list-single" | "list-multi" | "jid-multi";
   readonly label: string;
-  readonly options?: readonly { readonly value: string; readonly label: string }[];
+  /** The choices of a list field, fixed or depending on the service's settings. */
+  readonly options?: readonly ConfigOption[] | ((core: MucCore) => readonly ConfigOption[]);
   /** The current value(s), for the form sent to the owner. */
-  value(room: Room): string | readonly string[];
+  value(room: Room, core: MucCore): string | readonly string[];
   /**
    * Read the submitted values into `draft`. Throw a StanzaError (not-acceptable
    * naming the field) to refuse the whole form: nothing is applied then.
@@ -266,6 +284,7 @@ export interface Feature extends DiscoHooks {
   /** For logs and docs: what XEP section or behaviour this is. */
   readonly name: string;
   readonly preJoin?: readonly PreJoinCheck[];
+  readonly privateMessage?: readonly PrivateMessageFilter[];
   readonly nickCheck?: readonly NickCheck[];
   readonly defaultRole?: readonly DefaultRole[];
   readonly joined?: readonly JoinedHook[];
@@ -281,7 +300,11 @@ export interface Feature extends DiscoHooks {
    * when a stanza is built; return shared, frozen elements.
    */
   occupantMarks?(occupant: Occupant): readonly Element[];
-  /** Every room change, after the broadcaster turned it into stanzas. Must not throw. */
+  /**
+   * Every room change, after the broadcaster turned it into stanzas — but an
+   * `affiliation-changed` before, so that a feature removing the occupant
+   * over it (321) leaves the room showing only the removal. Must not throw.
+   */
   changed?(room: Room, change: RoomChange, turn: Turn): void;
 }
 
@@ -296,6 +319,7 @@ export class Hooks {
   readonly preJoin: readonly PreJoinCheck[];
   /** The preJoin checks that run before the join gate (`beforeGate`), best first. */
   readonly beforeGate: readonly PreJoinCheck[];
+  readonly privateMessage: readonly PrivateMessageFilter[];
   readonly nickCheck: readonly NickCheck[];
   readonly defaultRole: readonly DefaultRole[];
   readonly joined: readonly JoinedHook[];
@@ -321,6 +345,7 @@ export class Hooks {
     const all = <K extends keyof Feature>(key: K) => features.flatMap((f) => (f[key] ?? []) as NonNullable<Feature[K]> & unknown[]);
     this.preJoin = byPriority(all("preJoin") as PreJoinCheck[]);
     this.beforeGate = Object.freeze(this.preJoin.filter((c) => c.beforeGate === true));
+    this.privateMessage = byPriority(all("privateMessage") as PrivateMessageFilter[]);
     this.nickCheck = byPriority(all("nickCheck") as NickCheck[]);
     this.defaultRole = byPriority(all("defaultRole") as DefaultRole[]);
     this.joined = byPriority(all("joined") as JoinedHook[]);

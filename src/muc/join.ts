@@ -4,7 +4,7 @@ import type { MucCore, JoinAttempt } from "./hooks.ts";
 import type { Incoming } from "./incoming.ts";
 import { prepareNick } from "./nick.ts";
 import type { Affiliation, Role } from "./occupant.ts";
-import { currentPresence, presencePayload } from "./presence.ts";
+import { currentPresence, presencePayload, seesRealJids } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed } from "./stanza.ts";
@@ -71,13 +71,14 @@ function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boole
   // learns nothing of the nicks in the room (docs/privileges.md).
   const early = beforeGateRefusal(core, attempt);
   if (early) throw early;
-  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
-  if (conflict) throw conflict;
   for (const hook of core.hooks.preJoin) {
     if (hook.beforeGate) continue;
     const refusal = hook.check(attempt);
     if (refusal) throw refusal;
   }
+  // After the checks that keep a user out: one kept out never learns which nicks are taken (docs/join-checks.md).
+  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
+  if (conflict) throw conflict;
   return prepared;
 }
 
@@ -100,7 +101,7 @@ export function join(core: MucCore, inc: Incoming, turn: Turn): void {
   const existing = room.occupants.get(nick);
   const role = existing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
   // 1. Existing occupants, as this user's role may see them.
-  sendRoster(core, room, existing, role === "moderator", from, turn);
+  sendRoster(core, room, existing, seesRealJids(room, role), from, turn);
   if (existing) {
     // Another session of a nick already present (multi-session), or a
     // session resyncing (§7.2.1): only it hears of it.

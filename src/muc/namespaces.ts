@@ -32,6 +32,10 @@ export const NS = {
   SID: "urn:xmpp:sid:0",
   /** XEP-0421 */
   OCCUPANT_ID: "urn:xmpp:occupant-id:0",
+  /** XEP-0424 */
+  RETRACT: "urn:xmpp:message-retract:1",
+  /** XEP-0425 */
+  MODERATE: "urn:xmpp:message-moderate:1",
   /** XEP-0004 */
   DATA: "jabber:x:data",
   /** XEP-0077, used by XEP-0045 §7.10 */

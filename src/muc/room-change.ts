@@ -51,6 +51,21 @@ export type RoomChange =
   | { readonly kind: "subject-changed"; readonly subject: Subject }
   /** §7.4: a groupchat message the room relays to every occupant. */
   | { readonly kind: "message"; readonly occupant: Occupant; readonly message: Element; readonly stamp: number }
+  /**
+   * XEP-0424/0425: the archived message with stanza-id `id` is retracted —
+   * by a moderator (XEP-0425, `moderator` set), or by its author. The
+   * archive keeps a tombstone instead of it; the join history drops it.
+   */
+  | {
+      readonly kind: "message-retracted";
+      readonly id: string;
+      /** The message as archived (from the occupant JID, with its occupant id). */
+      readonly original: Element;
+      /** The moderator who retracted it, when it was not its author. */
+      readonly moderator?: { readonly jid: string; readonly occupantId: string } | undefined;
+      readonly reason?: string | undefined;
+      readonly stamp: number;
+    }
   /** §10.9: everyone is out and the room is gone; `occupants` are those who were in it. */
   | {
       readonly kind: "destroyed";
@@ -63,9 +78,11 @@ export type RoomChange =
 /**
  * Why an occupant (or a session) left: its own unavailable presence (§7.14),
  * an error its server bounced (333), a kick (§8.2, 307), a ban (§9.1, 301), the service
- * shutting down (§15.7.2, 332) or the room being destroyed (§10.9).
+ * shutting down (§15.7.2, 332), the room being destroyed (§10.9), an
+ * affiliation change that leaves a non-member in a members-only room (§9.4,
+ * 321), or the room becoming members-only (§10.2, 322).
  */
-export type LeaveCause = "leave" | "error" | "kick" | "ban" | "shutdown" | "destroy";
+export type LeaveCause = "leave" | "error" | "kick" | "ban" | "shutdown" | "destroy" | "affiliation" | "members-only";
 
 /** A room's subject (§8.1) with who set it and when. */
 export interface Subject {

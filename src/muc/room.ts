@@ -309,6 +309,18 @@ export class Room {
     this.#emit({ kind: "message", occupant, message, stamp: turn.now }, turn);
   }
 
+  /**
+   * XEP-0424/0425: retract an archived message (`original`, as the archive
+   * has it, by its stanza-id). The join history forgets it.
+   */
+  retract(retraction: { id: string; original: Element; moderator?: { jid: string; occupantId: string } | undefined; reason?: string | undefined }, turn: Turn): void {
+    const { id } = retraction;
+    this.#history.drop((entry) =>
+      entry.message.children.some((c) => typeof c !== "string" && c.name === "stanza-id" && c.attrs.xmlns === NS.SID && c.attrs.by === this.jid && c.attrs.id === id),
+    );
+    this.#emit({ kind: "message-retracted", ...retraction, stamp: turn.now }, turn);
+  }
+
   /** §10.9: everyone is out, and the room is no more. */
   destroy(how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void {
     const occupants = [...this.#occupants.values()];

@@ -12,6 +12,7 @@ import { FEATURES } from "./features/index.ts";
 import { kickOccupants, type KickOptions } from "./features/kick.ts";
 import { handleIq } from "./iq-handler.ts";
 import { beforeGateRefusal } from "./join.ts";
+import { loggable } from "./loggable.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupant.ts";
@@ -115,7 +116,7 @@ export class MucService implements MucCore {
     this.hooks = new Hooks(options.features ?? FEATURES);
     this.#broadcaster = new Broadcaster(this.hooks);
     this.#roomDefaults = Object.freeze({ ...DEFAULT_ROOM_CONFIG, ...options.roomDefaults });
-    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, ...options.settings });
+    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, maxOccupants: 0, ...options.settings });
     this.newId = options.newId ?? (() => randomUUID());
     this.metrics = options.metrics;
     this.#logger = options.logger;
@@ -326,8 +327,15 @@ export class MucService implements MucCore {
   }
 
   #changed(room: Room, change: RoomChange, turn: Turn): void {
-    this.#broadcaster.apply(room, change, turn);
-    this.hooks.changed(room, change, turn);
+    if (change.kind === "affiliation-changed") {
+      // Features may answer an affiliation change by removing the occupant (§9.4 321 in a
+      // members-only room): then the room shows only that removal, not the new affiliation first.
+      this.hooks.changed(room, change, turn);
+      this.#broadcaster.apply(room, change, turn);
+    } else {
+      this.#broadcaster.apply(room, change, turn);
+      this.hooks.changed(room, change, turn);
+    }
     for (const listener of this.#listeners) {
       try {
         listener(room, change, turn);
@@ -382,7 +390,7 @@ export class MucService implements MucCore {
     if (err instanceof StanzaError) {
       error = err;
     } else {
-      this.#logger?.error({ err, stanza: stanza.toString() }, "bug: stanza handler threw");
+      this.#logger?.error({ err, stanza: loggable(stanza) }, "bug: stanza handler threw");
       error = new StanzaError("wait", "internal-server-error");
     }
     // Answer from the address asked when it is ours; never from another

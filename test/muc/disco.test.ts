@@ -52,12 +52,12 @@ describe("service discovery", () => {
     expect(formValue(query, "FORM_TYPE")).toBe("http://jabber.org/protocol/muc#roominfo");
   });
 
-  test("only occupants learn the head count and subject from disco#info; outsiders see what the owner published", () => {
+  test("a public room shows its head count and subject to anyone (room browsers, as Prosody); occupants see them too", () => {
     const f = fixture();
     f.join(ALICE, "lobby", "Alice");
     const outsider = f.iq(STRANGER, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
-    expect(formValue(outsider, "muc#roominfo_occupants")).toBeUndefined();
-    expect(formValue(outsider, "muc#roominfo_subject")).toBeUndefined();
+    expect(formValue(outsider, "muc#roominfo_occupants")).toBe("1");
+    expect(formValue(outsider, "muc#roominfo_subject")).toBe("");
     expect(formValue(outsider, "muc#roominfo_description")).toBe("");
     const inside = f.iq(ALICE, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
     expect(formValue(inside, "muc#roominfo_occupants")).toBe("1");

@@ -101,6 +101,14 @@ export function fixture(options: FixtureOptions = {}) {
     whisper(from: string, room: string, nick: string, body: string, type = "chat", id = "pm1") {
       return send(`<message type='${type}' id='${id}' from='${from}' to='${room}@${DOMAIN}/${nick}'><body>${body}</body></message>`);
     },
+    /** Submit the §10.2 configuration form with these fields (each one value, or several) as `from`; returns what was sent. */
+    configure(from: string, room: string, fields: Record<string, string | readonly string[]>, id = "cfg1") {
+      const body = Object.entries(fields)
+        .map(([k, v]) => `<field var='${k}'>${(typeof v === "string" ? [v] : v).map((x) => `<value>${x}</value>`).join("")}</field>`)
+        .join("");
+      const form = `<x xmlns='${DATA}' type='submit'><field var='FORM_TYPE'><value>${MUC_ROOMCONFIG}</value></field>${body}</x>`;
+      return iq(from, `${room}@${DOMAIN}`, "set", `<query xmlns='${MUC_OWNER}'>${form}</query>`, id);
+    },
     /** A muc#admin kick (§8.2) sent by `from`. */
     kick(from: string, room: string, nick: string, reason?: string, id = "kick1") {
       const r = reason === undefined ? "" : `<reason>${reason}</reason>`;

@@ -1,6 +1,8 @@
 import type { Element } from "@xmpp/xml";
 import { formElement, readForm, type FieldSpec } from "../data-form.ts";
-import type { ConfigDraft, ConfigField, Feature, IqContext } from "../hooks.ts";
+import type { ConfigDraft, ConfigField, Feature, IqContext, MucCore } from "../hooks.ts";
+import { broadcast } from "../presence.ts";
+import type { Room } from "../room.ts";
 import { NS } from "../namespaces.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
@@ -10,8 +12,10 @@ import { element } from "../stanza.ts";
  * only. The form is every feature's `config` fields; a submission is read
  * field by field into a draft, and applied only if no field refused it.
  * Rooms are instant: a client that got 201 submits an empty form (§10.1.2)
- * and gets a plain result. Fields the form never offered are ignored, as
- * XEP-0004 allows.
+ * and gets a plain result. Every field offered is honoured or the form is
+ * refused (not-acceptable naming the field); fields the form never offered
+ * (other servers' extensions in a client's preset) are ignored, as XEP-0004
+ * allows, so a preset never breaks room creation.
  */
 
 function onlyOwners({ occupant }: IqContext): void {
@@ -23,9 +27,10 @@ function form({ core, room }: IqContext): Element {
   const fields: FieldSpec[] = [{ var: "FORM_TYPE", type: "hidden", value: NS.MUC_ROOMCONFIG }];
   for (const f of core.hooks.config) {
     if (f.offered && !f.offered(core)) continue;
-    const value = f.value(r);
+    const value = f.value(r, core);
+    const options = typeof f.options === "function" ? f.options(core) : f.options;
     const shown = typeof value === "string" ? { value } : f.type === "jid-multi" ? { values: value } : { value: value.join("\n") };
-    fields.push({ var: f.var, type: f.type, label: f.label, ...shown });
+    fields.push({ var: f.var, type: f.type, label: f.label, ...shown, ...(options ? { options } : {}) });
   }
   return element("query", { xmlns: NS.MUC_OWNER }, [formElement("form", `Configuration for ${r.jid}`, fields)]);
 }
@@ -49,10 +54,25 @@ function submit({ core, room, payload, turn }: IqContext): undefined {
       accepted.push([f, values]);
     }
   }
+  const before = visible(core, r);
   r.configure(draft, turn);
   // What fields change besides the configuration (§10.2 roomowners, roomadmins), now that none refused.
   for (const [f, values] of accepted) f.apply?.(values, r, core, turn);
+  // §10.2.1: occupants learn that what disco#info shows changed (104); privacy changes have their own codes (whois.ts).
+  if (visible(core, r) !== before) {
+    const notice = element("message", { type: "groupchat", from: r.jid }, [element("x", { xmlns: NS.MUC_USER }, [element("status", { code: "104" })])]);
+    broadcast(r, notice, turn.roster);
+  }
   return undefined;
+}
+
+const PRIVACY = new Set(["muc_nonanonymous", "muc_semianonymous"]);
+
+/** What disco#info shows an occupant of the room's configuration, as one string. */
+function visible(core: MucCore, room: Room): string {
+  const vars = core.hooks.roomFeatures(room, core).filter((v) => !PRIVACY.has(v));
+  const info = core.hooks.roomInfo(room, "occupant", core).map((f) => `${f.var}=${f.value}`);
+  return JSON.stringify([room.config.name, vars, info]);
 }
 
 /** §10.9: everyone leaves with the <destroy/> notice (its reason, an alternate venue); the room is gone. */

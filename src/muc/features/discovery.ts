@@ -10,8 +10,8 @@ import { element } from "../stanza.ts";
  * `<feature var>`s and muc#roominfo fields (hooks.ts DiscoHooks).
  */
 
-/** What every room is until the features that would change it exist (issue: the rest of XEP-0045). */
-const ROOM_BASE = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, "muc_open", "muc_semianonymous", "muc_unsecured", NS.MUC_STABLE_ID];
+/** What every room is; the features add what varies (muc_open/membersonly, semianonymous/nonanonymous, …). */
+const ROOM_BASE = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, NS.MUC_STABLE_ID];
 
 function features(vars: readonly string[]): Element[] {
   return vars.map((v) => element("feature", { var: v }));
@@ -74,8 +74,6 @@ function roomInfo({ core, room, occupant, payload }: IqContext): Element {
   const asker = occupant ? "occupant" : "outsider";
   const fields = [field("FORM_TYPE", NS.MUC_ROOMINFO, "hidden")];
   for (const f of core.hooks.roomInfo(r, asker, core)) fields.push(field(f.var, f.value, f.type));
-  // The head count is for occupants only: a user the gate keeps out learns nothing of who is inside.
-  if (asker === "occupant") fields.push(field("muc#roominfo_occupants", String(r.occupants.size)));
   return element("query", { xmlns: NS.DISCO_INFO }, [
     element("identity", { category: "conference", type: "text", name: r.config.name || r.node }),
     ...features([...ROOM_BASE, ...core.hooks.roomFeatures(r, core)]),

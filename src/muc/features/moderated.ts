@@ -9,7 +9,7 @@ import { booleanField } from "./config-fields.ts";
  * muc#admin (features/admin.ts) or by approving a voice request
  * (features/voice-requests.ts). The default is `muc_room_default_moderated`.
  */
-export const moderation: Feature = {
+export const moderatedRooms: Feature = {
   name: "moderated",
   config: [booleanField("muc#roomconfig_moderatedroom", "Make room moderated", "moderated")],
   roomFeatures: (room) => [room.config.moderated ? "muc_moderated" : "muc_unmoderated"],
