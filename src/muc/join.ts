@@ -58,7 +58,7 @@ function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boole
     from: inc.from,
     nick: prepared.nick,
     stanza: inc.stanza,
-    affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none",
+    affiliation: inc.standing?.affiliation ?? inc.room?.affiliationOf(inc.from.bare) ?? "none",
   };
   for (const hook of core.hooks.preJoin) {
     const refusal = hook.check(attempt);
@@ -83,8 +83,14 @@ export function join(core: MucCore, inc: Incoming, turn: Turn): void {
   const session = from.full;
   const payload = presencePayload(stanza);
 
+  const { standing } = inc;
+  // The gate's affiliation is set before the user enters, as any affiliation change (§9): broadcast, recorded.
+  if (standing?.affiliation !== undefined && room.affiliationOf(from.bare) !== standing.affiliation) {
+    room.setAffiliation(from.bare, standing.affiliation, {}, turn);
+  }
   const existing = room.occupants.get(nick);
-  const role = existing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
+  if (existing && standing?.role !== undefined) room.setRole(existing, standing.role, {}, turn);
+  const role = existing?.role ?? standing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
   // 1. Existing occupants, as this user's role may see them.
   sendRoster(core, room, existing, role === "moderator", from, turn);
   if (existing) {

@@ -22,6 +22,7 @@ import { restoredState, storedConfig } from "./room-record.ts";
 import type { ArchivedMessage, StoredRoom } from "./storage.ts";
 import { ServiceSecret } from "./secret.ts";
 import { sessionProbe } from "./session-probe.ts";
+import type { Standing } from "./standing.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
 import { soleChild } from "./stanza.ts";
 import { Turn, type Later } from "./turn.ts";
@@ -154,11 +155,12 @@ export class MucService implements MucCore {
    * answer that must read storage first is returned, for the caller to run
    * once the turn is over (hooks.ts `Deferred`).
    */
-  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean } = {}): Later | undefined {
+  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean; standing?: Standing | undefined } = {}): Later | undefined {
     const turn = new Turn(this.now(), out);
     const inc = this.#incoming(stanza, turn);
     if (!inc) return undefined;
-    const incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
+    let incoming: Incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
+    if (options.standing) incoming = { ...incoming, standing: options.standing };
     const mark = out.length;
     try {
       switch (stanza.name) {
