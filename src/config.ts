@@ -57,6 +57,8 @@ export interface Config {
   readonly muc_http_auth_timeout: number;
   readonly muc_http_auth_max_concurrency: number;
   readonly http_muc_kick_authorization_header: string;
+  /** The room API's (/api) exact Authorization value; absent: http_muc_kick_authorization_header's. */
+  readonly http_api_authorization_header: string | undefined;
   /** Messages of discussion history kept per room (mucgate's addition to the contract), 0..1000. */
   readonly max_history_messages: number;
   readonly log_level: LogLevel;
@@ -335,6 +337,7 @@ const SCHEMAS = {
     "mucgate does not start without it, so that the kick API is never open to anyone; " +
       "set the exact Authorization value every POST /muc_kick must carry",
   ),
+  http_api_authorization_header: headerValue("a non-empty string (the exact Authorization value every room API call must carry)").optional(),
   max_history_messages: z.number(expecting("an integer from 0 to 1000")).int().min(0).max(1000).default(DEFAULTS.max_history_messages),
   // Any case is accepted (MUCGATE_LOG_LEVEL=INFO is common) and stored lower case, as pino wants it.
   log_level: z

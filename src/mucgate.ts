@@ -138,6 +138,10 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     service,
     send,
     kickAuthorization: config.http_muc_kick_authorization_header,
+    apiAuthorization: config.http_api_authorization_header,
+    roomService: service,
+    commit: () => storage.commit(),
+    prepareRoom: (jid) => rooms.prepare(jid),
     decisions: deps.authorizer,
     logger,
   });

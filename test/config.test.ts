@@ -114,6 +114,7 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "muc_http_auth_timeout",
         "muc_http_auth_max_concurrency",
         "http_muc_kick_authorization_header",
+        "http_api_authorization_header",
         "max_history_messages",
         "log_level",
         "storage",

@@ -6,6 +6,8 @@ import { requireAuthorization } from "./authorization.ts";
 import { errorResponse, MethodNotAllowed, notFoundResponse } from "./errors.ts";
 import { forgetRoute, type DecisionForgetter } from "./forget-route.ts";
 import { kickRoute, type KickableService } from "./kick-route.ts";
+import { roomApiRoutes } from "./room-api/room-api-route.ts";
+import type { RoomApiService } from "./room-api/room-commands.ts";
 
 export interface AppDeps {
   /** The component link's state, for /health: `online` is healthy, anything else is reported as it is. */
@@ -17,6 +19,14 @@ export interface AppDeps {
   send: (stanzas: Element[]) => void;
   /** `http_muc_kick_authorization_header`: the exact Authorization value of every kick and forget. */
   kickAuthorization: string;
+  /** `http_api_authorization_header`: the exact Authorization value of every room API call (/api). */
+  apiAuthorization?: string | undefined;
+  /** The room API's MUC commands; absent: no /api routes. */
+  roomService?: RoomApiService | undefined;
+  /** Storage commit after a room API command; absent without storage. */
+  commit?: (() => unknown) | undefined;
+  /** Brings a stored room into memory before the room API looks at it. */
+  prepareRoom?: ((roomJid: string) => boolean | Promise<boolean>) | undefined;
   /** The join gate's decision cache; absent when no gate is configured. */
   decisions?: DecisionForgetter | undefined;
   logger?: Logger | undefined;
@@ -45,6 +55,16 @@ export function createApp(deps: AppDeps): Hono {
   const authorized = requireAuthorization(deps.kickAuthorization);
   app.post("/muc_kick", authorized, kickRoute(deps));
   app.post("/muc_auth/forget", authorized, forgetRoute(deps));
+  if (deps.roomService) {
+    roomApiRoutes(app, {
+      service: deps.roomService,
+      send: deps.send,
+      commit: deps.commit,
+      prepare: deps.prepareRoom,
+      authorization: deps.apiAuthorization ?? deps.kickAuthorization,
+      logger: deps.logger,
+    });
+  }
 
   // Known paths asked with another method: 405 with Allow (after the routes above, so they win).
   const methods: Record<string, readonly string[]> = {

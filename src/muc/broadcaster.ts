@@ -1,8 +1,11 @@
+import type { Element } from "@xmpp/xml";
 import type { Hooks } from "./hooks.ts";
 import { broadcast, broadcastPresence, presenceFor, type PresenceChange } from "./presence.ts";
 import type { Room } from "./room.ts";
 import type { LeaveCause, RoomChange } from "./room-change.ts";
-import { addressed, element } from "./stanza.ts";
+import { NS } from "./namespaces.ts";
+import type { RoomConfig } from "./room-config.ts";
+import { addressed, element, frozen } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
 
 /** XEP-0045 status codes of removals (§8.2 kick 307, §15.7.2 shutdown 332, 333 an error removed it). */
@@ -10,9 +13,21 @@ const LEAVE_STATUS: Record<LeaveCause, readonly string[]> = {
   leave: [],
   error: ["333"],
   kick: ["307"],
+  ban: ["301"],
   shutdown: ["332"],
   destroy: [],
 };
+
+/** §10.2.1 "a non-privacy-related room configuration change": a groupchat message from the room, status 104. */
+function configChanged(room: Room): Element {
+  return frozen(element("message", { from: room.jid, type: "groupchat" }, [element("x", { xmlns: NS.MUC_USER }, [element("status", { code: "104" })])]));
+}
+
+function sameConfig(a: RoomConfig, b: RoomConfig): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (!Object.is((a as unknown as Record<string, unknown>)[key], (b as unknown as Record<string, unknown>)[key])) return false;
+  return true;
+}
 
 /**
  * Turns room changes into the stanzas the occupants get (XEP-0045 §7-§10),
@@ -64,7 +79,9 @@ export class Broadcaster {
         this.#presence(room, change.occupant, { reason: change.reason, actor: change.actor }, turn);
         return;
       case "affiliation-changed":
-        // §7.10, §9: an affiliation change of a user in the room is shown to everyone.
+        // §7.10, §9: an affiliation change of a user in the room is shown to everyone;
+        // an outcast's is shown by its removal (§9.1: one unavailable presence with 301).
+        if (change.affiliation === "outcast") return;
         for (const occupant of room.occupants.values()) {
           if (occupant.bare === change.jid) this.#presence(room, occupant, { reason: change.reason, actor: change.actor }, turn);
         }
@@ -86,9 +103,12 @@ export class Broadcaster {
         }
         return;
       }
+      case "config-changed":
+        // §10.2.1: occupants learn of a configuration change by status 104.
+        if (!sameConfig(change.config, change.previous)) broadcast(room, configChanged(room), turn.roster);
+        return;
       case "created":
       case "registration-changed":
-      case "config-changed":
         return;
     }
   }

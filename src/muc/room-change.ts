@@ -60,10 +60,10 @@ export type RoomChange =
 
 /**
  * Why an occupant (or a session) left: its own unavailable presence (§7.14),
- * an error its server bounced (333), a kick (§8.2, 307), the service
+ * an error its server bounced (333), a kick (§8.2, 307), a ban (§9.1, 301), the service
  * shutting down (§15.7.2, 332) or the room being destroyed (§10.9).
  */
-export type LeaveCause = "leave" | "error" | "kick" | "shutdown" | "destroy";
+export type LeaveCause = "leave" | "error" | "kick" | "ban" | "shutdown" | "destroy";
 
 /** A room's subject (§8.1) with who set it and when. */
 export interface Subject {

@@ -13,7 +13,9 @@ import { kickOccupants, type KickOptions } from "./features/kick.ts";
 import { handleIq } from "./iq-handler.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
-import type { Occupant } from "./occupant.ts";
+import { directInvitation } from "./direct-invitation.ts";
+import { defaultRole } from "./join.ts";
+import type { Affiliation, Occupant } from "./occupant.ts";
 import { handlePresence } from "./presence-handler.ts";
 import { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
@@ -256,6 +258,77 @@ export class MucService implements MucCore {
     return { kicked: occupants.map((o) => o.nick) };
   }
 
+  /**
+   * A room made by the operator, not by a join (the HTTP room API's
+   * create_room): it has no owner until one is named, and the configuration
+   * `configure` makes of the defaults (it may throw: then nothing happens).
+   * `undefined` when the room is already in memory.
+   */
+  openRoom(roomJid: string, out: Element[], configure: (defaults: RoomConfig) => RoomConfig = (d) => d): Room | undefined {
+    const jid = this.#roomJid(roomJid);
+    if (this.#rooms.has(jid.bare)) return undefined;
+    const config = Object.freeze({ ...configure(this.#roomDefaults) });
+    const turn = new Turn(this.now(), out);
+    const room = this.#newRoom(jid.bare, jid.local, turn.now, config);
+    this.#rooms.set(room.jid, room);
+    room.created(this.domain, turn);
+    return room;
+  }
+
+  /** §10.9 destroy by the operator: every occupant gets the destroy presence. `false` when the room is not in memory. */
+  destroy(roomJid: string, how: { reason?: string | undefined; alternate?: string | undefined }, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    this.destroyRoom(room, how, new Turn(this.now(), out));
+    return true;
+  }
+
+  /** Replace a room's configuration (as a §10.2 form would); occupants get 104 when it changed. `false`: no such room. */
+  configure(roomJid: string, config: RoomConfig, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    room.configure(config, new Turn(this.now(), out));
+    return true;
+  }
+
+  /**
+   * §9 by the operator: set `jid`'s affiliation (a bare JID, normalised). An
+   * outcast is banned: its occupants are removed with 301 (§9.1). Occupants
+   * whose affiliation now makes them moderators, or no longer does, get that
+   * role (§5.1.2). `false` when the room is not in memory.
+   */
+  setAffiliation(roomJid: string, jid: string, affiliation: Affiliation, reason: string | undefined, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    const turn = new Turn(this.now(), out);
+    const previous = room.affiliationOf(jid);
+    room.setAffiliation(jid, affiliation, { reason }, turn);
+    for (const occupant of [...room.occupants.values()]) {
+      if (occupant.bare !== jid) continue;
+      if (affiliation === "outcast") {
+        room.remove(occupant, { cause: "ban", reason }, turn);
+        continue;
+      }
+      const wasModerator = previous === "owner" || previous === "admin";
+      const role =
+        affiliation === "owner" || affiliation === "admin" ? "moderator" : wasModerator ? defaultRole(this, room, jid, affiliation) : occupant.role;
+      if (role !== "none" && role !== occupant.role) room.setRole(occupant, role, { reason }, turn);
+    }
+    return true;
+  }
+
+  /**
+   * XEP-0249 direct invitations from the room to each bare JID not already
+   * an occupant (ejabberd's send_direct_invitation). `false`: no such room.
+   */
+  inviteDirectly(roomJid: string, users: readonly string[], how: { password?: string | undefined; reason?: string | undefined }, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    const inRoom = new Set([...room.occupants.values()].map((o) => o.bare));
+    for (const user of new Set(users)) if (!inRoom.has(user)) out.push(directInvitation(room.jid, user, how));
+    return true;
+  }
+
   /** Every session of every occupant in memory, as (room, session) pairs. */
   *sessions(): Iterable<readonly [string, string]> {
     for (const room of this.#rooms.values()) for (const session of room.sessions.keys()) yield [room.jid, session];
@@ -308,6 +381,12 @@ export class MucService implements MucCore {
   }
 
   // --- private ----------------------------------------------------------------
+
+  #roomJid(text: string): Jid {
+    const jid = parseJid(text);
+    if (!jid || !jid.local || jid.resource || jid.domain !== this.domain) throw new TypeError(`roomJid: '${text}' is not a room JID of ${this.domain}`);
+    return jid;
+  }
 
   #newRoom(jid: string, node: string, createdAt: number, config: RoomConfig = this.#roomDefaults): Room {
     return new Room({

@@ -24,7 +24,7 @@ export class RecordingGate implements DecisionForgetter {
  * The HTTP app over a real MucService in memory: users join by presence
  * stanzas, and what the app sends over the component link is captured.
  */
-export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string } = {}) {
+export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string; apiAuthorization?: string } = {}) {
   const service = new MucService({ domain: DOMAIN, secret: "test" });
   const metrics = new Metrics();
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
@@ -37,6 +37,8 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     service,
     send: (stanzas) => sent.push(...stanzas),
     kickAuthorization: AUTH,
+    apiAuthorization: options.apiAuthorization,
+    roomService: service,
     decisions: gate,
   });
 

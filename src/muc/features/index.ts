@@ -7,6 +7,7 @@ import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
 import { kicks } from "./kick.ts";
 import { occupantIds } from "./occupant-id.ts";
+import { outcasts } from "./outcasts.ts";
 import { persistence } from "./persistent.ts";
 import { ping } from "./ping.ts";
 import { publicRooms } from "./public.ts";
@@ -34,4 +35,5 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   ping,
   selfPing,
   occupantIds,
+  outcasts,
 ]);
