@@ -6,6 +6,8 @@ import { requireAuthorization } from "./authorization.ts";
 import { errorResponse, MethodNotAllowed, notFoundResponse } from "./errors.ts";
 import { forgetRoute, type DecisionForgetter } from "./forget-route.ts";
 import { kickRoute, type KickableService } from "./kick-route.ts";
+import pkg from "../../package.json" with { type: "json" };
+import { openApiDocument } from "./openapi.ts";
 import { roomApiRoutes } from "./room-api/room-api-route.ts";
 import type { RoomApiService } from "./room-api/room-commands.ts";
 
@@ -47,6 +49,9 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: xmpp === "online" ? "ok" : "unavailable", xmpp }, xmpp === "online" ? 200 : 503);
   });
 
+  const openapi = openApiDocument(pkg.version);
+  app.get("/openapi.json", (c) => c.json(openapi, 200));
+
   app.get("/metrics", async (c) => {
     const body = await deps.metrics.render();
     return c.body(body, 200, { "content-type": deps.metrics.contentType });
@@ -70,6 +75,7 @@ export function createApp(deps: AppDeps): Hono {
   const methods: Record<string, readonly string[]> = {
     "/health": ["GET", "HEAD"],
     "/metrics": ["GET", "HEAD"],
+    "/openapi.json": ["GET", "HEAD"],
     "/muc_kick": ["POST"],
     "/muc_auth/forget": ["POST"],
   };

@@ -105,6 +105,8 @@ describe("the HTTP layer", () => {
     expect(await answer(await api(f, "create_room", { ...room, host: "h", name: 9 }))).toEqual([400, "Arg 9 is not in format binary"]);
     expect(await answer(await api(f, "create_room", { ...room, host: "h", name: null }))).toEqual([400, "Arg null is not in format binary"]);
     expect((await api(f, "create_room", { ...room, host: "h", name: ["lobby"] })).status).toBe(400);
+    const nul = await answer(await api(f, "send_direct_invitation", { ...room, password: "", reason: "a\u0000b", users: "c@c.test" }));
+    expect(nul).toEqual([400, 'Arg "a\\u0000b" contains characters XML cannot carry']);
     expect(f.service.rooms.size).toBe(0);
   });
 });

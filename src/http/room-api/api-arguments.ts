@@ -36,8 +36,12 @@ function notBinary(value: unknown): ApiError {
   return bad(`Arg ${render(value)} is not in format binary`);
 }
 
+// XML 1.0 §2.2 Char: anything else cannot travel in a stanza (the server would close the component's stream).
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
 function readString(value: unknown): string {
   if (typeof value !== "string") throw notBinary(value);
+  if (NOT_XML_CHAR.test(value)) throw bad(`Arg ${render(value)} contains characters XML cannot carry`);
   return value;
 }
 
