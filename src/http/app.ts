@@ -29,6 +29,8 @@ export interface AppDeps {
   commit?: (() => unknown) | undefined;
   /** Brings a stored room into memory before the room API looks at it. */
   prepareRoom?: ((roomJid: string) => boolean | Promise<boolean>) | undefined;
+  /** Timers of the room API (an unused temporary room's removal); default setTimeout. */
+  schedule?: ((ms: number, fn: () => void) => void) | undefined;
   /** The join gate's decision cache; absent when no gate is configured. */
   decisions?: DecisionForgetter | undefined;
   logger?: Logger | undefined;
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps): Hono {
       send: deps.send,
       commit: deps.commit,
       prepare: deps.prepareRoom,
+      schedule: deps.schedule,
       authorization: deps.apiAuthorization ?? deps.kickAuthorization,
       logger: deps.logger,
     });

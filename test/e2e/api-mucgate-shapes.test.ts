@@ -24,7 +24,7 @@ const DIFFERENT: Record<string, string> = {
   "create_room_with_opts sets every option it is given": "members_only, moderated, password… are refused until mucgate has those settings",
   "create_room_with_opts takes options as an object too": "max_users is refused (no limit to set)",
   "change_room_option password leaves password_protected alone": "password is refused (no password-protected rooms yet)",
-  "an empty temporary room made over the API is gone 30 seconds later": "an empty temporary API room stays until its last occupant leaves",
+  "an empty temporary room made over the API is gone 30 seconds later": "31 s of waiting; test/http/room-api.test.ts runs it on an injected timer",
   "an empty persistent room made over the API stays": "31 s of waiting; persistence has its own tests",
 };
 

@@ -25,6 +25,8 @@ export class RecordingGate implements DecisionForgetter {
  * stanzas, and what the app sends over the component link is captured.
  */
 export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string; apiAuthorization?: string } = {}) {
+  /** Timers the room API set, run by the test (`timers.splice(0).forEach(t => t.fn())`). */
+  const timers: { ms: number; fn: () => void }[] = [];
   const service = new MucService({ domain: DOMAIN, secret: "test" });
   const metrics = new Metrics();
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
@@ -39,6 +41,7 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     kickAuthorization: AUTH,
     apiAuthorization: options.apiAuthorization,
     roomService: service,
+    schedule: (ms, fn) => void timers.push({ ms, fn }),
     decisions: gate,
   });
 
@@ -51,6 +54,7 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     });
 
   return {
+    timers,
     service,
     metrics,
     sent,

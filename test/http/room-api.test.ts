@@ -190,6 +190,19 @@ describe("rooms", () => {
     expect(await answer(await api(f, "change_room_option", { ...room, option: "public", value: true }))).toEqual([400, "Arg true is not in format binary"]);
   });
 
+  test("an empty temporary room made over the API is destroyed 30 s later; occupied or persistent ones stay", async () => {
+    const f = httpFixture();
+    await api(f, "create_room", { ...room, host: "h" });
+    await api(f, "create_room", { name: "used", service: DOMAIN, host: "h" });
+    await api(f, "create_room_with_opts", { name: "kept", service: DOMAIN, host: "h", options: { persistent: "true" } });
+    f.join("alice@a.test/x", "used", "Alice");
+    expect(f.timers.map((t) => t.ms)).toEqual([30_000, 30_000, 30_000]);
+    for (const t of f.timers.splice(0)) t.fn();
+    expect(f.service.room(ROOM)).toBeUndefined();
+    expect(f.service.room(`used@${DOMAIN}`)).toBeDefined();
+    expect(f.service.room(`kept@${DOMAIN}`)).toBeDefined();
+  });
+
   test("get_room_options of an unknown room is {}", async () => {
     expect(await answer(await api(httpFixture(), "get_room_options", room))).toEqual([200, {}]);
   });

@@ -29,6 +29,8 @@ export interface RoomApiDeps {
   prepare?: ((roomJid: string) => boolean | Promise<boolean>) | undefined;
   /** The exact Authorization value every call must carry. */
   authorization: string;
+  /** Runs `fn` after `ms`; default an unref'd setTimeout (tests inject one). */
+  schedule?: ((ms: number, fn: () => void) => void) | undefined;
   logger?: Logger | undefined;
 }
 
@@ -86,6 +88,17 @@ export function roomApiRoutes(app: Hono, deps: RoomApiDeps): void {
     async deliver(stanzas) {
       deps.send(stanzas);
       await deps.commit?.();
+    },
+    schedule: (ms, fn) => {
+      const run = () => {
+        try {
+          fn();
+        } catch (err) {
+          deps.logger?.error({ err }, "bug: room API timer threw");
+        }
+      };
+      if (deps.schedule) deps.schedule(ms, run);
+      else setTimeout(run, ms).unref();
     },
   };
 

@@ -29,7 +29,12 @@ export interface CommandContext {
   readonly prepare: (roomJid: string) => boolean | Promise<boolean>;
   /** Sends what a command produced and makes what it recorded durable. */
   readonly deliver: (stanzas: Element[]) => Promise<void>;
+  /** Runs `fn` after `ms` (a timer; injectable). */
+  readonly schedule: (ms: number, fn: () => void) => void;
 }
+
+/** ejabberd stops an empty temporary room 30 s after it started (mod_muc_room's "temporary and empty" check). */
+export const UNUSED_ROOM_MS = 30_000;
 
 export interface RoomCommand {
   readonly args: readonly ArgumentSpec[];
@@ -83,8 +88,16 @@ async function createRoom(args: Arguments, context: CommandContext, options: Opt
   if (context.service.room(jid.bare)) throw new ApiError(400, "Room already exists");
   const out: Element[] = [];
   // A refused option throws before the room exists: nothing is created.
-  if (!context.service.openRoom(jid.bare, out, (defaults) => withOptions(defaults, options, "ignore"))) throw new ApiError(400, "Room already exists");
+  const room = context.service.openRoom(jid.bare, out, (defaults) => withOptions(defaults, options, "ignore"));
+  if (!room) throw new ApiError(400, "Room already exists");
   await context.deliver(out);
+  // A temporary room goes when its last occupant leaves (§10.1.3); one nobody entered would stay forever.
+  context.schedule(UNUSED_ROOM_MS, () => {
+    if (context.service.room(room.jid) !== room || !room.isEmpty || room.config.persistent) return;
+    const gone: Element[] = [];
+    context.service.destroy(room.jid, {}, gone);
+    void context.deliver(gone);
+  });
   return OK;
 }
 
