@@ -49,7 +49,8 @@ export function handleMessage(core: MucCore, inc: Incoming, turn: Turn): void {
     return;
   }
   if (!inc.to.local) throw refuse.serviceUnavailable("The service itself takes no messages");
-  if (!room) throw refuse.itemNotFound("No such room");
+  // XEP-0410 §3.2: not-acceptable (not item-not-found) makes a client that believes it is joined rejoin.
+  if (!room) throw refuse.notInRoom();
   if (inc.to.resource) {
     privateMessage(core, room, inc, turn);
     return;

@@ -95,8 +95,17 @@ export function presenceFor(occupant: Occupant, change: PresenceChange, audience
   const statuses = change.statuses ?? [];
   const codes = audience === "self" ? [...statuses, ...(change.selfStatuses ?? []), "110"] : statuses;
   const jid = audience === "others" ? undefined : (change.session ?? occupant.latestSession());
-  const payload = change.payload ?? occupant.payload;
+  const payload = change.type === "unavailable" ? statusOnly(change.payload ?? []) : (change.payload ?? occupant.payload);
   return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), ...marks]);
+}
+
+/**
+ * An unavailable (a leave, a kick, the 303 of a nick change) keeps only the
+ * leaver's `<status/>` text: clients that read the first `<x/>` (profanity)
+ * would miss the muc#user one behind a vCard-update `<x/>` (XEP-0153).
+ */
+function statusOnly(payload: readonly Node[]): Node[] {
+  return payload.filter((n): n is Element => typeof n !== "string" && n.name === "status" && (n.attrs.xmlns === undefined || n.attrs.xmlns === "jabber:client"));
 }
 
 interface Cached {

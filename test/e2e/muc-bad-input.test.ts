@@ -229,7 +229,7 @@ describe("from clients, through Prosody", () => {
     const room = rig.room("ghost");
     const toGhost = await refusal(alice, groupchat(room, "anyone?"));
     expect(toGhost.attrs.from).toBe(room);
-    expect(errorOf(toGhost)).toEqual({ type: "cancel", condition: "item-not-found" });
+    expect(errorOf(toGhost)).toEqual({ type: "cancel", condition: "not-acceptable" });
   });
 
   test("errors are never answered with errors (RFC 6120 §8.3.1)", async () => {

@@ -12,6 +12,8 @@ const features = (query: Element) => query.getChildren("feature").map((f) => f.a
 const formValue = (query: Element, name: string) =>
   query.getChild("x", DATA)!.getChildren("field").find((f) => f.attrs.var === name)?.getChildText("value");
 
+const RSM = "http://jabber.org/protocol/rsm";
+
 describe("service discovery", () => {
   test("the service is a conference/text service supporting MUC, disco, ping and occupant ids", () => {
     const f = fixture();
@@ -74,16 +76,47 @@ describe("service discovery", () => {
     expect(items.getChildren("item").map((i) => i.attrs.jid)).toEqual([ROOM]);
   });
 
-  test("disco#items on the service lists the public rooms with their names", () => {
+  test("disco#items on the service lists the public rooms with their names, in JID order", () => {
     const f = fixture();
     f.join(ALICE, "lobby", "Alice");
     f.join(ALICE, "kitchen", "Alice");
     f.iq(ALICE, `kitchen@${DOMAIN}`, "set", `<query xmlns='${MUC_OWNER}'><x xmlns='${DATA}' type='submit'><field var='muc#roomconfig_roomname'><value>The Kitchen</value></field></x></query>`);
     const items = f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'/>`)[0]!.getChild("query", DISCO_ITEMS)!;
     expect(items.getChildren("item").map((i) => [i.attrs.jid, i.attrs.name])).toEqual([
-      [ROOM, "lobby"],
       [`kitchen@${DOMAIN}`, "The Kitchen"],
+      [ROOM, "lobby"],
     ]);
+    expect(items.getChild("set", RSM)).toBeUndefined(); // one page, nothing asked: no paging shown
+  });
+
+  test("disco#items lists persistent rooms nobody is in (from storage)", () => {
+    const f = fixture();
+    f.join(ALICE, "lobby", "Alice");
+    f.iq(ALICE, ROOM, "set", `<query xmlns='${MUC_OWNER}'><x xmlns='${DATA}' type='submit'><field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>`);
+    f.leave(ALICE, "lobby", "Alice");
+    f.restart();
+    expect(f.service.room(ROOM)).toBeUndefined();
+    const items = f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'/>`)[0]!.getChild("query", DISCO_ITEMS)!;
+    expect(items.getChildren("item").map((i) => i.attrs.jid)).toEqual([ROOM]);
+  });
+
+  test("disco#items pages with XEP-0059: max, after, first/last/count; at most 100 a page whatever is asked", () => {
+    const f = fixture();
+    for (let i = 0; i < 105; i++) f.join(ALICE, `r${String(i).padStart(3, "0")}`, "Alice");
+    const page = (set: string) => f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'>${set}</query>`)[0]!.getChild("query", DISCO_ITEMS)!;
+    const jids = (q: ReturnType<typeof page>) => q.getChildren("item").map((i) => i.attrs.jid!.split("@")[0]);
+    const first = page(`<set xmlns='${RSM}'><max>2</max></set>`);
+    expect(jids(first)).toEqual(["r000", "r001"]);
+    const set = first.getChild("set", RSM)!;
+    expect([set.getChildText("first"), set.getChildText("last"), set.getChildText("count")]).toEqual([`r000@${DOMAIN}`, `r001@${DOMAIN}`, "105"]);
+    expect(jids(page(`<set xmlns='${RSM}'><max>2</max><after>r001@${DOMAIN}</after></set>`))).toEqual(["r002", "r003"]);
+    const unasked = page("");
+    expect(unasked.getChildren("item")).toHaveLength(100);
+    expect(unasked.getChild("set", RSM)!.getChildText("count")).toBe("105");
+    expect(page(`<set xmlns='${RSM}'><max>1000</max></set>`).getChildren("item")).toHaveLength(100);
+    expect(errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><max>lots</max></set></query>`)[0]!)).toBe(
+      "bad-request",
+    );
   });
 
   test("disco#items on a room reveals no occupants", () => {

@@ -40,7 +40,7 @@ export interface FixtureOptions extends Partial<MucServiceOptions> {
 /** A MUC service in memory with a controllable clock: stanza strings in, stanzas out. */
 export function fixture(options: FixtureOptions = {}) {
   let clock = Date.parse("2026-01-01T00:00:00Z");
-  const { storage, ...serviceOptions } = options;
+  const { storage = new MemoryStorage(), ...serviceOptions } = options;
   const build = () => {
     const s = new MucService({ domain: DOMAIN, now: () => clock, secret: "test", ...serviceOptions });
     if (storage) s.subscribe(recorder(storage));

@@ -1,5 +1,5 @@
 import type { Element, Node } from "@xmpp/xml";
-import type { Feature, IqContext } from "../hooks.ts";
+import { deferred, type Feature, type IqContext } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
@@ -35,15 +35,36 @@ function serviceInfo({ core, payload }: IqContext): Element {
   ]);
 }
 
-/** §6.3: the public rooms, with their names. */
-function serviceItems({ core, payload }: IqContext): Element {
+/** Most rooms in one disco#items page, asked for or not (XEP-0059 §2.1 lets the service limit it). */
+export const ROOM_PAGE_SIZE = 100;
+
+/**
+ * §6.3: the public rooms with their names — every one, stored or in memory,
+ * read from storage a page at a time (XEP-0059: `<max/>`, `<after/>` a room
+ * JID), so a service with 100,000 rooms answers one page and stays in bounds.
+ */
+function serviceItems({ payload }: IqContext) {
   noNode(payload);
-  const items: Node[] = [];
-  for (const room of core.rooms.values()) {
-    if (!room.config.public) continue;
-    items.push(element("item", { jid: room.jid, name: room.config.name || room.node }));
-  }
-  return element("query", { xmlns: NS.DISCO_ITEMS }, items);
+  const set = payload.getChild("set", NS.RSM);
+  const maxText = set?.getChildText("max")?.trim();
+  if (maxText !== undefined && !/^\d{1,9}$/.test(maxText)) throw refuse.badRequest("<max/> must be a whole number");
+  const limit = Math.min(maxText === undefined ? ROOM_PAGE_SIZE : Number(maxText), ROOM_PAGE_SIZE);
+  const after = set?.getChildText("after") || undefined;
+  if (set?.getChild("before")) throw refuse.featureNotImplemented("Rooms are paged forward only (<after/>)");
+  return deferred(
+    (storage) => storage.listPublicRooms({ after, limit }),
+    ({ rooms, total }) => {
+      const items: Node[] = rooms.map((r) => element("item", { jid: r.jid, name: r.name || r.jid.slice(0, r.jid.indexOf("@")) }));
+      // Paging is shown when asked for, or when the list did not fit one page.
+      if (set || total > rooms.length) {
+        const page: Node[] = [];
+        if (rooms.length > 0) page.push(element("first", {}, [rooms[0]!.jid]), element("last", {}, [rooms.at(-1)!.jid]));
+        page.push(element("count", {}, [String(total)]));
+        items.push(element("set", { xmlns: NS.RSM }, page));
+      }
+      return element("query", { xmlns: NS.DISCO_ITEMS }, items);
+    },
+  );
 }
 
 /** §6.4 with the muc#roominfo extension (XEP-0128), so clients can show the room before joining. */
