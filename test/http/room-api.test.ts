@@ -198,6 +198,7 @@ describe("rooms", () => {
     f.join("alice@a.test/x", "used", "Alice");
     expect(f.timers.map((t) => t.ms)).toEqual([30_000, 30_000, 30_000]);
     for (const t of f.timers.splice(0)) t.fn();
+    await Bun.sleep(0);
     expect(f.service.room(ROOM)).toBeUndefined();
     expect(f.service.room(`used@${DOMAIN}`)).toBeDefined();
     expect(f.service.room(`kept@${DOMAIN}`)).toBeDefined();

@@ -90,12 +90,11 @@ export function roomApiRoutes(app: Hono, deps: RoomApiDeps): void {
       await deps.commit?.();
     },
     schedule: (ms, fn) => {
+      // Whatever fn throws or rejects with (a failed storage commit) is logged, never unhandled.
       const run = () => {
-        try {
-          fn();
-        } catch (err) {
-          deps.logger?.error({ err }, "bug: room API timer threw");
-        }
+        Promise.resolve()
+          .then(fn)
+          .catch((err: unknown) => deps.logger?.error({ err }, "room API timer failed"));
       };
       if (deps.schedule) deps.schedule(ms, run);
       else setTimeout(run, ms).unref();
@@ -116,7 +115,10 @@ export function roomApiRoutes(app: Hono, deps: RoomApiDeps): void {
     if (!command) throw httpApiError(404, 40, "Endpoint not found.");
     const args = readArguments(given, command.args, duplicates);
     const result = await command.run(args, context);
-    deps.logger?.debug({ command: name }, "room API command");
+    // Reads at debug; changes at info, naming the room (never a password or reason).
+    const change = !name.startsWith("get_") && name !== "muc_online_rooms";
+    const room = typeof args.name === "string" ? args.name : undefined;
+    deps.logger?.[change ? "info" : "debug"]({ command: name, room, jid: typeof args.jid === "string" ? args.jid : undefined }, "room API command");
     return c.json(result, 200);
   };
   app.all("/api", handler);

@@ -29,8 +29,8 @@ export interface CommandContext {
   readonly prepare: (roomJid: string) => boolean | Promise<boolean>;
   /** Sends what a command produced and makes what it recorded durable. */
   readonly deliver: (stanzas: Element[]) => Promise<void>;
-  /** Runs `fn` after `ms` (a timer; injectable). */
-  readonly schedule: (ms: number, fn: () => void) => void;
+  /** Runs `fn` after `ms` (a timer; injectable); what it throws or rejects with is logged. */
+  readonly schedule: (ms: number, fn: () => unknown) => void;
 }
 
 /** ejabberd stops an empty temporary room 30 s after it started (mod_muc_room's "temporary and empty" check). */
@@ -93,10 +93,10 @@ async function createRoom(args: Arguments, context: CommandContext, options: Opt
   await context.deliver(out);
   // A temporary room goes when its last occupant leaves (§10.1.3); one nobody entered would stay forever.
   context.schedule(UNUSED_ROOM_MS, () => {
-    if (context.service.room(room.jid) !== room || !room.isEmpty || room.config.persistent) return;
+    if (context.service.room(room.jid) !== room || !room.isEmpty || room.config.persistent) return undefined;
     const gone: Element[] = [];
     context.service.destroy(room.jid, {}, gone);
-    void context.deliver(gone);
+    return context.deliver(gone);
   });
   return OK;
 }
