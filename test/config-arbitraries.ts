@@ -53,6 +53,11 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   muc_http_auth_timeout: seconds(0, 3600, true),
   muc_http_auth_max_concurrency: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   http_muc_kick_authorization_header: headerValue,
+  http_api_authorization_header: headerValue,
+  muc_events_url: fc.webUrl({ validSchemes: ["http", "https"], withQueryParameters: true }),
+  muc_events_secret: fc.string({ minLength: 1 }),
+  muc_events_queue_size: fc.integer({ min: 1, max: 10_000_000 }),
+  muc_events_timeout: seconds(0, 3600, true),
   // The two history keys are independent as long as the default length stays within the cap (a rule across keys).
   max_history_messages: fc.integer({ min: 20, max: 1000 }),
   log_level: fc.constantFrom("debug", "info", "warn", "error"),

@@ -101,7 +101,6 @@ export class Broadcaster {
         return;
       case "created":
       case "registration-changed":
-      case "config-changed":
         return;
     }
   }

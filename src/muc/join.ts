@@ -65,11 +65,13 @@ function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boole
     from: inc.from,
     nick: prepared.nick,
     stanza: inc.stanza,
-    affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none",
+    affiliation: inc.standing?.affiliation ?? inc.room?.affiliationOf(inc.from.bare) ?? "none",
   };
-  // The checks the router runs before the gate come first: a banned user
-  // learns nothing of the nicks in the room (docs/privileges.md).
-  const early = beforeGateRefusal(core, attempt);
+  // The checks the router runs before the gate come first, on the room's own
+  // affiliation: a ban holds whatever the backend's answer says (§9.1), and a
+  // banned user learns nothing of the nicks in the room (docs/join-checks.md).
+  const standingAside = { ...attempt, affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none" };
+  const early = beforeGateRefusal(core, inc.standing?.affiliation === undefined ? attempt : standingAside);
   if (early) throw early;
   for (const hook of core.hooks.preJoin) {
     if (hook.beforeGate) continue;
@@ -98,8 +100,14 @@ export function join(core: MucCore, inc: Incoming, turn: Turn): void {
   const session = from.full;
   const payload = presencePayload(stanza);
 
+  const { standing } = inc;
+  // The gate's affiliation is set before the user enters, as any affiliation change (§9): broadcast, recorded.
+  if (standing?.affiliation !== undefined && room.affiliationOf(from.bare) !== standing.affiliation) {
+    room.setAffiliation(from.bare, standing.affiliation, {}, turn);
+  }
   const existing = room.occupants.get(nick);
-  const role = existing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
+  if (existing && standing?.role !== undefined) room.setRole(existing, standing.role, {}, turn);
+  const role = existing?.role ?? standing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
   // 1. Existing occupants, as this user's role may see them.
   sendRoster(core, room, existing, seesRealJids(room, role), from, turn);
   if (existing) {

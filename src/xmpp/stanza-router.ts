@@ -223,7 +223,9 @@ export class StanzaRouter {
       // 332), so admitting the user now would leave it in a room nobody serves.
       out.push(shuttingDown(stanza));
     } else if (decision.allowed) {
-      this.#later(stanza, this.#o.service.handle(stanza, out), out);
+      // The answer's affiliation and role concern a join only (README "Join authorization").
+      const standing = request.kind === "join" ? decision.standing : undefined;
+      this.#later(stanza, this.#o.service.handle(stanza, out, { standing }), out);
     } else if (decision === STORAGE_FAILED) {
       out.push(...storageFailed([stanza]));
     } else {

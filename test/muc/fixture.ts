@@ -47,7 +47,7 @@ export function fixture(options: FixtureOptions = {}) {
     return { service: s, loader: storage ? new RoomLoader({ service: s, source: storage, logger: silentLogger }) : undefined };
   };
   let { service, loader } = build();
-  const send = (stanza: string | Element, opts?: { asNonOccupant?: boolean }): Element[] => {
+  const send = (stanza: string | Element, opts?: Parameters<MucService["handle"]>[2]): Element[] => {
     const out: Element[] = [];
     const element = typeof stanza === "string" ? xml(stanza) : stanza;
     const to = element.attrs.to?.split("/")[0];

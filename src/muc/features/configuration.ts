@@ -1,8 +1,7 @@
 import type { Element } from "@xmpp/xml";
 import { formElement, readForm, type FieldSpec } from "../data-form.ts";
-import type { ConfigDraft, ConfigField, Feature, IqContext, MucCore } from "../hooks.ts";
-import { broadcast } from "../presence.ts";
-import type { Room } from "../room.ts";
+import { withConfigNotice } from "../config-notice.ts";
+import type { ConfigDraft, ConfigField, Feature, IqContext } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
@@ -54,25 +53,12 @@ function submit({ core, room, payload, turn }: IqContext): undefined {
       accepted.push([f, values]);
     }
   }
-  const before = visible(core, r);
-  r.configure(draft, turn);
-  // What fields change besides the configuration (§10.2 roomowners, roomadmins), now that none refused.
-  for (const [f, values] of accepted) f.apply?.(values, r, core, turn);
-  // §10.2.1: occupants learn that what disco#info shows changed (104); privacy changes have their own codes (whois.ts).
-  if (visible(core, r) !== before) {
-    const notice = element("message", { type: "groupchat", from: r.jid }, [element("x", { xmlns: NS.MUC_USER }, [element("status", { code: "104" })])]);
-    broadcast(r, notice, turn.roster);
-  }
+  withConfigNotice(core, r, turn, () => {
+    r.configure(draft, turn);
+    // What fields change besides the configuration (§10.2 roomowners, roomadmins), now that none refused.
+    for (const [f, values] of accepted) f.apply?.(values, r, core, turn);
+  });
   return undefined;
-}
-
-const PRIVACY = new Set(["muc_nonanonymous", "muc_semianonymous"]);
-
-/** What disco#info shows an occupant of the room's configuration, as one string. */
-function visible(core: MucCore, room: Room): string {
-  const vars = core.hooks.roomFeatures(room, core).filter((v) => !PRIVACY.has(v));
-  const info = core.hooks.roomInfo(room, "occupant", core).map((f) => `${f.var}=${f.value}`);
-  return JSON.stringify([room.config.name, vars, info]);
 }
 
 /** §10.9: everyone leaves with the <destroy/> notice (its reason, an alternate venue); the room is gone. */
