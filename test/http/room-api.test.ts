@@ -148,10 +148,17 @@ describe("rooms", () => {
     expect(await answer(await api(f, "create_room_with_opts", { name: "obj", service: DOMAIN, host: "h", options: { title: "T" } }))).toEqual([200, 0]);
     expect(f.service.room(`obj@${DOMAIN}`)!.config.name).toBe("T");
 
-    const [status, body] = await answer(await api(f, "create_room_with_opts", { name: "closed", service: DOMAIN, host: "h", options: { members_only: "true" } }));
+    const closed = { members_only: "true", moderated: "true", anonymous: "false", password_protected: "true", password: "s3cret", max_users: "25", allow_private_messages: "false" };
+    expect(await answer(await api(f, "create_room_with_opts", { name: "closed", service: DOMAIN, host: "h", options: closed }))).toEqual([200, 0]);
+    expect(f.service.room(`closed@${DOMAIN}`)!.config).toMatchObject({ membersOnly: true, moderated: true, whois: "anyone", password: "s3cret", maxUsers: 25, allowPm: "none" });
+    const [, closedOpts] = await answer(await api(f, "get_room_options", { name: "closed", service: DOMAIN }));
+    expect(closedOpts).toMatchObject(closed);
+    // What mucgate cannot do is refused, never dropped: the room is not made.
+    const [status, body] = await answer(await api(f, "create_room_with_opts", { name: "locked", service: DOMAIN, host: "h", options: { password_protected: "true" } }));
     expect(status).toBe(400);
-    expect(body).toContain("members_only");
-    expect(f.service.room(`closed@${DOMAIN}`)).toBeUndefined();
+    expect(body).toContain("password");
+    expect(f.service.room(`locked@${DOMAIN}`)).toBeUndefined();
+    expect((await api(f, "create_room_with_opts", { name: "cap", service: DOMAIN, host: "h", options: { captcha_protected: "true" } })).status).toBe(400);
     expect((await api(f, "create_room_with_opts", { name: "maybe", service: DOMAIN, host: "h", options: { public: "maybe" } })).status).toBe(400);
     expect(await answer(await api(f, "create_room_with_opts", { name: "n", service: DOMAIN, host: "h", options: [{ name: "max_users", value: 30 }] }))).toEqual([
       400,

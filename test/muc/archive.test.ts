@@ -170,6 +170,21 @@ describe("querying the archive (XEP-0313 §4)", () => {
   test("who may read: occupants, and in a room that is not members-only anyone who is not an outcast", () => {
     const f = talkative(2);
     expect(mam(f, STRANGER).bodies).toEqual(["m1", "m2"]);
+    f.service.setAffiliation(ROOM, "eve@e.test", "outcast", undefined, []);
+    expect(errorCondition(mam(f, STRANGER).iq)).toBe("forbidden");
+  });
+
+  test("in a members-only room: occupants, members, admins and owners; not strangers", () => {
+    const f = talkative(2);
+    f.iq(
+      ALICE,
+      ROOM,
+      "set",
+      `<query xmlns='${MUC_OWNER}'><x xmlns='${DATA}' type='submit'><field var='FORM_TYPE'><value>${MUC_ROOMCONFIG}</value></field><field var='muc#roomconfig_membersonly'><value>1</value></field></x></query>`,
+    );
+    expect(errorCondition(mam(f, STRANGER).iq)).toBe("forbidden");
+    f.service.setAffiliation(ROOM, "eve@e.test", "member", undefined, []);
+    expect(mam(f, STRANGER).bodies).toEqual(["m1", "m2"]);
   });
 
   test("subject changes are archived too, with their stanza-id", () => {

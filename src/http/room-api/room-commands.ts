@@ -20,7 +20,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** The MUC commands the room API uses. */
 export type RoomApiService = Pick<
   MucService,
-  "domain" | "room" | "rooms" | "openRoom" | "destroy" | "configure" | "setAffiliation" | "inviteDirectly"
+  "domain" | "settings" | "room" | "rooms" | "openRoom" | "destroy" | "configure" | "setAffiliation" | "inviteDirectly"
 >;
 
 export interface CommandContext {
@@ -88,7 +88,7 @@ async function createRoom(args: Arguments, context: CommandContext, options: Opt
   if (context.service.room(jid.bare)) throw new ApiError(400, "Room already exists");
   const out: Element[] = [];
   // A refused option throws before the room exists: nothing is created.
-  const room = context.service.openRoom(jid.bare, out, (defaults) => withOptions(defaults, options, "ignore"));
+  const room = context.service.openRoom(jid.bare, out, (defaults) => withOptions(defaults, options, "ignore", context.service.settings));
   if (!room) throw new ApiError(400, "Room already exists");
   await context.deliver(out);
   // A temporary room goes when its last occupant leaves (§10.1.3); one nobody entered would stay forever.
@@ -182,7 +182,7 @@ export const ROOM_COMMANDS: ReadonlyMap<string, RoomCommand> = new Map<string, R
       args: [...ROOM_ARGS, s("option"), s("value")],
       async run(args, c) {
         const room = await findRoom(args, c, "Room not found");
-        const config = withOptions(room.config, [[str(args, "option"), str(args, "value")]], "refuse");
+        const config = withOptions(room.config, [[str(args, "option"), str(args, "value")]], "refuse", c.service.settings);
         const out: Element[] = [];
         c.service.configure(room.jid, config, out);
         await c.deliver(out);

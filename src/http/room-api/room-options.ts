@@ -8,10 +8,9 @@ import { ApiError } from "./api-error.ts";
  * booleans as "true"/"false", in ejabberd's key order.
  *
  * - An option with a RoomConfig field reads and writes it.
- * - An option mucgate has no setting for answers what mucgate does (rooms
- *   are not moderated, not members-only, have no password…) and accepts only
- *   that value: setting `members_only` to "true" is refused, never dropped,
- *   so a room meant to be closed is never created open.
+ * - An option mucgate has no setting for answers what mucgate does and
+ *   accepts only that value: setting it to anything else is refused, never
+ *   dropped, so a room is never created other than it was asked for.
  * - A name ejabberd does not know is ignored by create_room_with_opts and
  *   refused by change_room_option, as ejabberd does (but with a 400).
  */
@@ -56,6 +55,19 @@ function text<K extends { [P in keyof RoomConfig]: RoomConfig[P] extends string 
   };
 }
 
+/** A RoomConfig field of a few values, each spelt one way in ejabberd's option. */
+function mapped<K extends keyof RoomConfig>(name: string, field: K, spellings: readonly (readonly [string, RoomConfig[K]])[]): Option {
+  return {
+    name,
+    get: (c) => spellings.find(([, v]) => v === c[field])?.[0] ?? spellings[0]![0],
+    set: (value, draft) => {
+      const hit = spellings.find(([s]) => s === value);
+      if (!hit) throw refuse(`Invalid value for option ${name}: ${JSON.stringify(value)} (${spellings.map(([s]) => s).join(" or ")})`);
+      (draft as Record<K, RoomConfig[K]>)[field] = hit[1];
+    },
+  };
+}
+
 /** An option mucgate has no setting for: it is always `value`. */
 function fixed(name: string, value: string): Option {
   return {
@@ -75,29 +87,49 @@ export const ROOM_OPTIONS: readonly Option[] = Object.freeze([
   text("description", "description"),
   bool("allow_change_subj", "changeSubject"),
   fixed("allow_query_users", "true"),
-  fixed("allow_private_messages", "true"),
+  mapped("allow_private_messages", "allowPm", [
+    ["true", "anyone"],
+    ["false", "none"],
+  ]),
   fixed("allow_private_messages_from_visitors", "anyone"),
   fixed("allow_visitor_status", "true"),
   fixed("allow_visitor_nickchange", "true"),
   bool("public", "public"),
   fixed("public_list", "true"),
   bool("persistent", "persistent"),
-  fixed("moderated", "false"),
+  bool("moderated", "moderated"),
   fixed("captcha_protected", "false"),
   fixed("members_by_default", "true"),
-  fixed("members_only", "false"),
+  bool("members_only", "membersOnly"),
   // Any occupant may send a mediated invitation (§7.8.2).
-  fixed("allow_user_invites", "true"),
+  bool("allow_user_invites", "allowInvites"),
   fixed("allow_subscription", "false"),
-  fixed("password_protected", "false"),
-  fixed("password", ""),
-  // Semi-anonymous (§4.2): real JIDs only to moderators.
-  fixed("anonymous", "true"),
+  {
+    // A protected room is one with a secret (§7.2.6): "false" clears it, "true" needs `password` too (checked after all options).
+    name: "password_protected",
+    get: (c) => String(c.password !== ""),
+    set: (value, draft) => {
+      if (parseBoolean("password_protected", value) === false) draft.password = "";
+    },
+  },
+  text("password", "password"),
+  // Semi-anonymous (§4.2, "true"): real JIDs only to moderators; "false": to everyone.
+  mapped("anonymous", "whois", [
+    ["true", "moderators"],
+    ["false", "anyone"],
+  ]),
   fixed("presence_broadcast", "[moderator,participant,visitor]"),
   fixed("allow_voice_requests", "false"),
   fixed("voice_request_min_interval", "1800"),
   // No limit on occupants.
-  fixed("max_users", "0"),
+  {
+    name: "max_users",
+    get: (c) => String(c.maxUsers),
+    set: (value, draft) => {
+      if (!/^\d{1,9}$/.test(value)) throw refuse(`Invalid value for option max_users: ${JSON.stringify(value)} (a whole number; 0 for no limit)`);
+      draft.maxUsers = Number(value);
+    },
+  },
   fixed("logging", "false"),
   fixed("vcard", ""),
   fixed("vcard_xupdate", "undefined"),
@@ -122,7 +154,12 @@ export function roomOptions(config: RoomConfig): Record<string, string> {
  * first refused one. Unknown names are skipped (`unknown: "ignore"`, as
  * create_room_with_opts) or refused (`"refuse"`, change_room_option).
  */
-export function withOptions(config: RoomConfig, options: readonly (readonly [string, string])[], unknown: "ignore" | "refuse"): RoomConfig {
+export function withOptions(
+  config: RoomConfig,
+  options: readonly (readonly [string, string])[],
+  unknown: "ignore" | "refuse",
+  limits: { readonly maxOccupants: number } = { maxOccupants: 0 },
+): RoomConfig {
   const draft: Draft = { ...config };
   for (const [name, value] of options) {
     const option = BY_NAME.get(name);
@@ -131,6 +168,13 @@ export function withOptions(config: RoomConfig, options: readonly (readonly [str
       continue;
     }
     option.set(value, draft);
+  }
+  if (options.some(([name, value]) => name === "password_protected" && value === "true") && draft.password === "") {
+    throw refuse("Option password_protected is true but the room has no password: set option password too");
+  }
+  // muc_max_occupants caps every room (0: no cap): a room may ask for less, never more, nor for no limit.
+  if (limits.maxOccupants > 0 && (draft.maxUsers === 0 || draft.maxUsers > limits.maxOccupants) && draft.maxUsers !== config.maxUsers) {
+    throw refuse(`Invalid value for option max_users: ${draft.maxUsers} (at most ${limits.maxOccupants} on this service)`);
   }
   return Object.freeze(draft);
 }
