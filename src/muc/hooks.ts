@@ -7,7 +7,7 @@ import type { Affiliation, Occupant, Role } from "./occupant.ts";
 import type { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
 import type { RoomConfig } from "./room-config.ts";
-import type { MaybePromise, Storage } from "./storage.ts";
+import type { MaybePromise, StorageReads } from "./storage.ts";
 import type { Turn } from "./turn.ts";
 
 /**
@@ -230,8 +230,6 @@ export interface Deferred<T = unknown> {
   answer(result: T, turn: Turn): Element | undefined;
 }
 
-/** The reads a deferred answer may make. */
-export type StorageReads = Pick<Storage, "queryArchive" | "listPublicRooms" | "getArchived" | "recentMessages">;
 
 export function deferred<T>(read: (storage: StorageReads) => MaybePromise<T>, answer: (result: T, turn: Turn) => Element | undefined): Deferred<T> {
   return { deferred: true, read, answer };

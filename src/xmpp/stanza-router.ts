@@ -8,7 +8,7 @@ import type { EntryRequest, MucService } from "../muc/service.ts";
 import { errorReply, refuse } from "../muc/stanza-error.ts";
 import { StanzaError } from "../errors.ts";
 import type { RoomLoader } from "../room-loader.ts";
-import type { StorageReads } from "../muc/hooks.ts";
+import type { StorageReads } from "../muc/storage.ts";
 import type { Later } from "../muc/turn.ts";
 
 export interface StanzaRouterOptions {
