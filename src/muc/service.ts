@@ -338,6 +338,27 @@ export class MucService implements MucCore {
     return true;
   }
 
+  /** Who is in a room, a row per session (ejabberd's get_room_occupants); undefined when it is not in memory. */
+  roster(roomJid: string): readonly { readonly session: string; readonly nick: string; readonly role: string; readonly affiliation: string }[] | undefined {
+    const room = this.#rooms.get(roomJid);
+    if (!room) return undefined;
+    return [...room.sessions].map(([session, o]) => ({ session, nick: o.nick, role: o.role, affiliation: o.affiliation }));
+  }
+
+  /** The rooms in memory a user (bare JID) is in. */
+  roomsOf(bare: string): string[] {
+    const found: string[] = [];
+    for (const room of this.#rooms.values()) {
+      for (const occupant of room.occupants.values()) {
+        if (occupant.bare === bare) {
+          found.push(room.jid);
+          break;
+        }
+      }
+    }
+    return found;
+  }
+
   /** Every session of every occupant in memory, as (room, session) pairs. */
   *sessions(): Iterable<readonly [string, string]> {
     for (const room of this.#rooms.values()) for (const session of room.sessions.keys()) yield [room.jid, session];

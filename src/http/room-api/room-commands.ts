@@ -20,7 +20,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** The MUC commands the room API uses. */
 export type RoomApiService = Pick<
   MucService,
-  "domain" | "settings" | "room" | "rooms" | "openRoom" | "destroy" | "configure" | "setAffiliation" | "inviteDirectly"
+  "domain" | "settings" | "room" | "rooms" | "roster" | "roomsOf" | "openRoom" | "destroy" | "configure" | "setAffiliation" | "inviteDirectly"
 >;
 
 export interface CommandContext {
@@ -146,9 +146,7 @@ export const ROOM_COMMANDS: ReadonlyMap<string, RoomCommand> = new Map<string, R
       args: ROOM_ARGS,
       async run(args, c) {
         const room = await findRoom(args, c, "room_not_found");
-        const list: Json[] = [];
-        for (const [session, occupant] of room.sessions) list.push({ jid: session, nick: occupant.nick, role: occupant.role });
-        return list;
+        return (c.service.roster(room.jid) ?? []).map((o) => ({ jid: o.session, nick: o.nick, role: o.role }));
       },
     },
   ],
@@ -158,7 +156,7 @@ export const ROOM_COMMANDS: ReadonlyMap<string, RoomCommand> = new Map<string, R
       args: ROOM_ARGS,
       async run(args, c) {
         const room = await findRoom(args, c, "room_not_found");
-        return { occupants: room.occupants.size };
+        return { occupants: new Set((c.service.roster(room.jid) ?? []).map((o) => o.nick)).size };
       },
     },
   ],
@@ -229,16 +227,7 @@ export const ROOM_COMMANDS: ReadonlyMap<string, RoomCommand> = new Map<string, R
       async run(args, c) {
         const bare = userJid(`${str(args, "user")}@${str(args, "host")}`);
         if (!bare) return [];
-        const rooms: Json[] = [];
-        for (const room of c.service.rooms.values()) {
-          for (const occupant of room.occupants.values()) {
-            if (occupant.bare === bare) {
-              rooms.push(room.jid);
-              break;
-            }
-          }
-        }
-        return rooms;
+        return c.service.roomsOf(bare);
       },
     },
   ],
