@@ -15,6 +15,7 @@ import { roomLog } from "./room-log.ts";
 import { SessionProber } from "./session-prober.ts";
 import { openStorage } from "./storage/open-storage.ts";
 import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import { StanzaLimits } from "./xmpp/stanza-limits.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
 export interface MucgateDeps {
@@ -109,6 +110,15 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     storage,
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
+    limits: new StanzaLimits({
+      stanzaBytes: config.component_stanza_size_limit,
+      body: config.muc_max_char_count,
+      subject: config.muc_max_subject_length,
+      status: config.muc_max_status_length,
+      id: config.muc_max_stanza_id_length,
+      roomName: config.max_room_name,
+      roomDescription: config.max_room_desc,
+    }),
     send,
     logger,
     metrics,
@@ -119,6 +129,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     service: config.component_service,
     domain: config.component_jid,
     secret: config.component_secret,
+    maxStanzaBytes: config.component_stanza_size_limit,
     logger,
     onStanza: (stanza) => router.route(stanza),
     onState: (state: ConnectionState) => {

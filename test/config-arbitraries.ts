@@ -76,6 +76,13 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   max_archive_query_results: fc.integer({ min: 1, max: 10_000 }),
   muc_keep_occupants_on_restart: fc.boolean(),
   muc_session_check_rate: fc.integer({ min: 1, max: 100_000 }),
+  component_stanza_size_limit: fc.integer({ min: 32_768, max: 1024 ** 3 }),
+  muc_max_char_count: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_subject_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_status_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_stanza_id_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  max_room_name: fc.integer({ min: 1, max: 1024 * 1024 }),
+  max_room_desc: fc.integer({ min: 1, max: 1024 * 1024 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

@@ -65,6 +65,13 @@ describe("defaults", () => {
       max_archive_query_results: 50,
       muc_keep_occupants_on_restart: true,
       muc_session_check_rate: 200,
+      component_stanza_size_limit: 524288,
+      muc_max_char_count: 65536,
+      muc_max_subject_length: 4096,
+      muc_max_status_length: 1024,
+      muc_max_stanza_id_length: 1024,
+      max_room_name: 1024,
+      max_room_desc: 4096,
     });
   });
 
@@ -128,6 +135,13 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "max_archive_query_results",
         "muc_keep_occupants_on_restart",
         "muc_session_check_rate",
+        "component_stanza_size_limit",
+        "muc_max_char_count",
+        "muc_max_subject_length",
+        "muc_max_status_length",
+        "muc_max_stanza_id_length",
+        "max_room_name",
+        "max_room_desc",
       ].sort(),
     );
   });

@@ -1,5 +1,5 @@
 import { Component } from "@xmpp/component-core";
-import type { Element } from "@xmpp/xml";
+import { xml, type Element } from "@xmpp/xml";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 import { ByteSink } from "./byte-sink.ts";
@@ -20,6 +20,8 @@ export interface ComponentConnectionOptions {
   backoff?: Backoff;
   /** ms to wait for the server at each step of connecting. */
   timeout?: number;
+  /** `component_stanza_size_limit`: a larger stanza is never written (the server would close the stream). */
+  maxStanzaBytes?: number;
 }
 
 /**
@@ -75,11 +77,39 @@ export class ComponentConnection {
       this.#options.logger.debug({ count: stanzas.length }, "component offline: stanzas dropped");
       return;
     }
-    for (const stanza of stanzas) serializeInto(stanza, this.#outgoing);
+    const max = this.#options.maxStanzaBytes ?? Infinity;
+    const sink = this.#outgoing;
+    for (const stanza of stanzas) {
+      const before = sink.length;
+      serializeInto(stanza, sink);
+      if (sink.length - before > max) {
+        const size = sink.length - before;
+        sink.truncate(before);
+        this.#oversized(stanza, size, max);
+      }
+    }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
     }
+  }
+
+  /**
+   * The last guard of the stream: input limits (stanza-limits.ts) keep what
+   * users send small enough, but a value stored before they existed may not
+   * be. One stanza is lost, never the link; an IQ result is answered with an
+   * error instead, so the asker is not left waiting.
+   */
+  #oversized(stanza: Element, size: number, max: number): void {
+    const { name, attrs } = stanza;
+    this.#options.logger.warn({ stanza: name, type: attrs.type, from: attrs.from, to: attrs.to, bytes: size, limit: max }, "stanza over component_stanza_size_limit not sent");
+    if (name !== "iq" || attrs.type !== "result") return;
+    const error = xml(
+      "iq",
+      { type: "error", from: attrs.from, to: attrs.to, id: attrs.id },
+      xml("error", { type: "cancel" }, xml("policy-violation", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }), xml("text", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }, "The answer is larger than the server accepts")),
+    );
+    serializeInto(error, this.#outgoing);
   }
 
   /** Write what is queued now (also used before closing the stream). */

@@ -10,6 +10,7 @@ import { StanzaError } from "../errors.ts";
 import type { RoomLoader } from "../room-loader.ts";
 import type { StorageReads } from "../muc/hooks.ts";
 import type { Later } from "../muc/turn.ts";
+import type { StanzaLimits } from "./stanza-limits.ts";
 
 export interface StanzaRouterOptions {
   service: MucService;
@@ -21,6 +22,8 @@ export interface StanzaRouterOptions {
   authorizer?: JoinAuthorizer | undefined;
   /** muc_http_auth_authorize_registration: XEP-0045 §7.10 registrations pass the gate too. */
   authorizeRegistration?: boolean;
+  /** What an incoming stanza may carry; over it, refused before anything waits or runs. */
+  limits?: StanzaLimits | undefined;
   send: (stanzas: Element[]) => void;
   logger: Logger;
   metrics?: Metrics | undefined;
@@ -103,6 +106,17 @@ export class StanzaRouter {
   }
 
   route(stanza: Element): void {
+    const refusal = this.#o.limits?.check(stanza);
+    if (refusal) {
+      // To its sender only; an error is never answered (RFC 6120 §8.3.1).
+      if (stanza.attrs.type !== "error" && stanza.attrs.from) this.#send([errorReply(stanza, refusal, stanza.attrs.to ?? this.#o.service.domain)]);
+      return;
+    }
+    this.#enter(stanza);
+  }
+
+  /** `route` after the limits: also where stanzas held behind a room load come back in. */
+  #enter(stanza: Element): void {
     const room = roomOf(stanza);
     if (room !== undefined && !this.#roomReady(room, stanza)) return;
     const key = holdKey(stanza);
@@ -138,7 +152,7 @@ export class StanzaRouter {
       }
       for (const queued of queue) {
         try {
-          this.route(queued);
+          this.#enter(queued);
         } catch (err) {
           this.#o.logger.error({ err }, "bug: stanza queued behind a room load threw");
         }
@@ -244,7 +258,7 @@ export class StanzaRouter {
     this.#o.metrics?.joins.cancelled.inc();
     this.#drain(key, hold.queue);
     // Something queued started another join: the leave cancels that one too.
-    if (this.#holds.has(key)) this.route(leave);
+    if (this.#holds.has(key)) this.#enter(leave);
     // Something queued was admitted at once (a cached answer): the leave is a real leave now.
     else if (this.#inRoom(leave)) this.#process(leave, key, false);
     else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);

@@ -16,7 +16,7 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}) {
+function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number } = {}) {
   const { logger, lines } = capturingLogger();
   const states: ConnectionState[] = [];
   const connection = new ComponentConnection({
@@ -28,6 +28,7 @@ function connect(server: AcceptServer, secret: string, onStanza: (el: Element) =
     onState: (s) => states.push(s),
     backoff: new Backoff({ base: 20, max: 80, random: () => 0.5 }),
     timeout: 1000,
+    ...extra,
   });
   cleanups.push(() => connection.stop());
   connection.start();
@@ -58,6 +59,29 @@ describe("ComponentConnection", () => {
     connection.send([xml("message", { to: "a@b/c", from: "room@rooms.test" }), xml("presence", { to: "a@b/c" })]);
     await until(() => received.length === 2);
     expect(received.map((e) => e.name)).toEqual(["message", "presence"]);
+  });
+
+  test("a stanza over maxStanzaBytes is never written: the link stays up, an IQ result becomes an error", async () => {
+    const received: Element[] = [];
+    const server = startAcceptServer({ secret: "s3cret", onStanza: (el) => received.push(el) });
+    cleanups.push(() => server.stop());
+    const { connection, lines } = connect(server, "s3cret", () => {}, { maxStanzaBytes: 1000 });
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    const big = "x".repeat(1000);
+    connection.send([
+      xml("message", { to: "a@b/c", id: "big" }, xml("body", {}, big)),
+      xml("iq", { type: "result", to: "a@b/c", from: "rooms.test", id: "q1" }, xml("query", { xmlns: "urn:x" }, big)),
+      xml("message", { to: "a@b/c", id: "small" }, xml("body", {}, "x".repeat(900))),
+    ]);
+    await until(() => received.length === 2);
+    expect(received.map((e) => [e.name, e.attrs.id, e.attrs.type])).toEqual([
+      ["iq", "q1", "error"],
+      ["message", "small", undefined],
+    ]);
+    expect(received[0]!.getChild("error")!.getChild("policy-violation")).toBeDefined();
+    expect(connection.state).toBe("online");
+    expect(lines.filter((l) => l.msg === "stanza over component_stanza_size_limit not sent")).toHaveLength(2);
   });
 
   test("a multi-byte character split across two TCP reads arrives whole", async () => {

@@ -35,13 +35,57 @@ function serviceInfo({ core, payload }: IqContext): Element {
   ]);
 }
 
-/** §6.3: the public rooms, with their names. */
+/** XEP-0059 pages of the room list: at most this many items, whatever `<max>` asks. */
+export const ITEMS_PAGE = 100;
+/** …and at most this many characters of JIDs and names, so a page stays far below any server's stanza limit. */
+const PAGE_CHARS = 64 * 1024;
+
+/**
+ * §6.3: the public rooms, with their names, in pages (XEP-0059): ordered by
+ * JID, so `<after>`/`<before>` name a place in the list even when that room
+ * is gone meanwhile. A list of one page without `<set/>` asked is answered
+ * as before, without `<set/>`.
+ */
 function serviceItems({ core, payload }: IqContext): Element {
   noNode(payload);
+  const rooms = [...core.rooms.values()].filter((room) => room.config.public).sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+  const rsm = payload.getChild("set", NS.RSM);
+  const maxText = rsm?.getChildText("max");
+  const max = maxText == null ? ITEMS_PAGE : Number(maxText);
+  if (!Number.isSafeInteger(max) || max < 0 || (maxText != null && !/^\d+$/.test(maxText.trim()))) throw refuse.badRequest("RSM max must be a non-negative integer");
+  const limit = Math.min(max, ITEMS_PAGE);
+  const after = rsm?.getChildText("after");
+  const before = rsm?.getChild("before");
+  let start = 0;
+  let end = rooms.length;
+  const indexOf = (found: (jid: string) => boolean) => {
+    const i = rooms.findIndex((room) => found(room.jid));
+    return i === -1 ? rooms.length : i;
+  };
+  if (after != null) start = indexOf((jid) => jid > after);
+  if (before) {
+    const text = before.getText();
+    // §2.5: an empty <before/> asks for the last page.
+    if (text !== "") end = indexOf((jid) => jid >= text);
+    start = Math.max(start, end - limit);
+  }
   const items: Node[] = [];
-  for (const room of core.rooms.values()) {
-    if (!room.config.public) continue;
-    items.push(element("item", { jid: room.jid, name: room.config.name || room.node }));
+  let chars = 0;
+  for (let i = start; i < end && items.length < limit; i++) {
+    const room = rooms[i]!;
+    const name = room.config.name || room.node;
+    chars += room.jid.length + name.length;
+    if (chars > PAGE_CHARS && items.length > 0) break;
+    items.push(element("item", { jid: room.jid, name }));
+  }
+  if (rsm || items.length < rooms.length) {
+    const set: Node[] = [];
+    if (items.length > 0) {
+      set.push(element("first", { index: String(start) }, [(items[0] as Element).attrs.jid!]));
+      set.push(element("last", {}, [(items.at(-1) as Element).attrs.jid!]));
+    }
+    set.push(element("count", {}, [String(rooms.length)]));
+    items.push(element("set", { xmlns: NS.RSM }, set));
   }
   return element("query", { xmlns: NS.DISCO_ITEMS }, items);
 }
