@@ -79,9 +79,18 @@ export class ComponentConnection {
     }
     const max = this.#options.maxStanzaBytes ?? Infinity;
     const sink = this.#outgoing;
+    const socket = this.#entity.socket;
+    // What the socket already holds counts against its cap, so a turn that would pass it stops here, not after it was all written.
+    const queued = socket instanceof BunTcpSocket ? socket.queuedBytes : 0;
     for (const stanza of stanzas) {
       const before = sink.length;
       serializeInto(stanza, sink);
+      if (queued + sink.length > BunTcpSocket.maxQueuedBytes && socket instanceof BunTcpSocket) {
+        const total = queued + sink.length;
+        sink.take();
+        socket.giveUp(`the XMPP server is not reading: ${total} bytes queued`);
+        return;
+      }
       if (sink.length - before > max) {
         const size = sink.length - before;
         sink.truncate(before);

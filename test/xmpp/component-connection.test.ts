@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { xml, type Element } from "@xmpp/xml";
 import pino from "pino";
 import { Backoff } from "../../src/xmpp/backoff.ts";
+import { BunTcpSocket } from "../../src/xmpp/tcp-socket.ts";
 import { ComponentConnection, type ConnectionState } from "../../src/xmpp/component-connection.ts";
 import { startAcceptServer, type AcceptServer } from "../support/accept-server.ts";
 
@@ -82,6 +83,30 @@ describe("ComponentConnection", () => {
     expect(received[0]!.getChild("error")!.getChild("policy-violation")).toBeDefined();
     expect(connection.state).toBe("online");
     expect(lines.filter((l) => l.msg === "stanza over component_stanza_size_limit not sent")).toHaveLength(2);
+  });
+
+  test("the output cap is checked while a turn is written: the link is given up at the cap, not after the whole turn", async () => {
+    const server = startAcceptServer({ secret: "s3cret" });
+    cleanups.push(() => server.stop());
+    const { connection, lines } = connect(server, "s3cret");
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    const cap = BunTcpSocket.maxQueuedBytes;
+    BunTcpSocket.maxQueuedBytes = 256 * 1024;
+    try {
+      // 2 MB in one turn, eight times the cap.
+      const stanzas = Array.from({ length: 2000 }, (_, i) => xml("message", { to: "a@b/c", id: String(i) }, xml("body", {}, "z".repeat(1000))));
+      connection.send(stanzas);
+      await until(() => connection.state !== "online");
+    } finally {
+      BunTcpSocket.maxQueuedBytes = cap;
+    }
+    await until(() => lines.some((l) => String(l.msg).includes("not reading")));
+    const line = lines.find((l) => String(l.msg).includes("not reading"))!;
+    const bytes = Number(/(\d+) bytes queued/.exec(String(line.msg))![1]);
+    expect(bytes).toBeGreaterThan(256 * 1024);
+    expect(bytes).toBeLessThan(256 * 1024 + 2048);
+    await until(() => connection.state === "online"); // and it reconnects
   });
 
   test("a multi-byte character split across two TCP reads arrives whole", async () => {
