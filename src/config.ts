@@ -93,6 +93,10 @@ export interface Config {
   /** Characters of a room's name and description (ejabberd mod_muc's names). */
   readonly max_room_name: number;
   readonly max_room_desc: number;
+  /** Stanzas one session may have waiting behind its pending entry to a room (mucgate's addition). */
+  readonly muc_max_held_stanzas: number;
+  /** Their bytes. */
+  readonly muc_max_held_bytes: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -138,6 +142,8 @@ export const DEFAULTS = Object.freeze({
   muc_max_stanza_id_length: 1024,
   max_room_name: 1024,
   max_room_desc: 4096,
+  muc_max_held_stanzas: 100,
+  muc_max_held_bytes: 1024 * 1024,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -403,6 +409,8 @@ const SCHEMAS = {
   muc_max_stanza_id_length: characters.default(DEFAULTS.muc_max_stanza_id_length),
   max_room_name: characters.default(DEFAULTS.max_room_name),
   max_room_desc: characters.default(DEFAULTS.max_room_desc),
+  muc_max_held_stanzas: z.number(expecting("an integer from 1 to 100000")).int().min(1).max(100_000).default(DEFAULTS.muc_max_held_stanzas),
+  muc_max_held_bytes: z.number(expecting("a number of bytes, an integer from 1024 to 1073741824")).int().min(1024).max(1024 ** 3).default(DEFAULTS.muc_max_held_bytes),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -448,6 +456,8 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_max_stanza_id_length: "number",
   max_room_name: "number",
   max_room_desc: "number",
+  muc_max_held_stanzas: "number",
+  muc_max_held_bytes: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.

@@ -110,6 +110,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     storage,
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
+    maxHeld: { stanzas: config.muc_max_held_stanzas, bytes: config.muc_max_held_bytes },
     limits: new StanzaLimits({
       stanzaBytes: config.component_stanza_size_limit,
       body: config.muc_max_char_count,

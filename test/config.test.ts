@@ -72,6 +72,8 @@ describe("defaults", () => {
       muc_max_stanza_id_length: 1024,
       max_room_name: 1024,
       max_room_desc: 4096,
+      muc_max_held_stanzas: 100,
+      muc_max_held_bytes: 1048576,
     });
   });
 
@@ -142,6 +144,8 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "muc_max_stanza_id_length",
         "max_room_name",
         "max_room_desc",
+        "muc_max_held_stanzas",
+        "muc_max_held_bytes",
       ].sort(),
     );
   });

@@ -96,7 +96,7 @@ describe("serialize", () => {
   test("escapes only what XML requires: & and < everywhere, > only closing ]]>, a quote only when the value holds both", () => {
     const el = xml("message", { to: `a"b<&>`, id: "it's", x: `'"'` }, xml("body", {}, `1 < 2 & 3 > 2 "q" 'a' ]]> ]>`));
     expect(serialize(el)).toBe(
-      `<message to='a"b&lt;&amp;>' id="it's" x="'&quot;'"><body>1 &lt; 2 &amp; 3 > 2 "q" 'a' ]]&gt; ]></body></message>`,
+      `<message to='a"b&lt;&amp;>' id="it's" x="'&#34;'"><body>1 &lt; 2 &amp; 3 > 2 "q" 'a' ]]&gt; ]></body></message>`,
     );
   });
 

@@ -92,7 +92,7 @@ describe("BunTcpSocket", () => {
       await Bun.sleep(50);
       const written = socket.queuedBytes;
       expect(written).toBeGreaterThan(0);
-      peer!.on("data", (c) => received.push(c));
+      peer!.on("data", (c: Buffer) => received.push(c));
       peer!.resume();
       for (let i = 0; i < 300 && socket.paused; i++) await Bun.sleep(10);
       expect(socket.paused).toBe(false);
