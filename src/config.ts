@@ -97,6 +97,10 @@ export interface Config {
   readonly muc_max_held_stanzas: number;
   /** Their bytes. */
   readonly muc_max_held_bytes: number;
+  /** Seconds without a stanza from the server before an XEP-0199 ping on the component stream; 0: never (mucgate's addition). */
+  readonly component_ping_interval: number;
+  /** Seconds a ping waits for the server before the link is given up and reconnected. */
+  readonly component_ping_timeout: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -144,6 +148,8 @@ export const DEFAULTS = Object.freeze({
   max_room_desc: 4096,
   muc_max_held_stanzas: 100,
   muc_max_held_bytes: 1024 * 1024,
+  component_ping_interval: 30,
+  component_ping_timeout: 10,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -411,6 +417,8 @@ const SCHEMAS = {
   max_room_desc: characters.default(DEFAULTS.max_room_desc),
   muc_max_held_stanzas: z.number(expecting("an integer from 1 to 100000")).int().min(1).max(100_000).default(DEFAULTS.muc_max_held_stanzas),
   muc_max_held_bytes: z.number(expecting("a number of bytes, an integer from 1024 to 1073741824")).int().min(1024).max(1024 ** 3).default(DEFAULTS.muc_max_held_bytes),
+  component_ping_interval: z.number(expecting("a number of seconds >= 0 (0 = no pings)")).min(0).max(86_400).default(DEFAULTS.component_ping_interval),
+  component_ping_timeout: z.number(expecting("a number of seconds > 0")).gt(0).max(3600).default(DEFAULTS.component_ping_timeout),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -458,6 +466,8 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   max_room_desc: "number",
   muc_max_held_stanzas: "number",
   muc_max_held_bytes: "number",
+  component_ping_interval: "number",
+  component_ping_timeout: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.

@@ -131,6 +131,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     domain: config.component_jid,
     secret: config.component_secret,
     maxStanzaBytes: config.component_stanza_size_limit,
+    ping: config.component_ping_interval > 0 ? { interval: config.component_ping_interval * 1000, timeout: config.component_ping_timeout * 1000 } : undefined,
     logger,
     onStanza: (stanza) => router.route(stanza),
     onState: (state: ConnectionState) => {

@@ -85,6 +85,8 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   max_room_desc: fc.integer({ min: 1, max: 1024 * 1024 }),
   muc_max_held_stanzas: fc.integer({ min: 1, max: 100_000 }),
   muc_max_held_bytes: fc.integer({ min: 1024, max: 1024 ** 3 }),
+  component_ping_interval: fc.integer({ min: 0, max: 86_400 }),
+  component_ping_timeout: fc.integer({ min: 1, max: 3600 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

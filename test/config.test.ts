@@ -74,6 +74,8 @@ describe("defaults", () => {
       max_room_desc: 4096,
       muc_max_held_stanzas: 100,
       muc_max_held_bytes: 1048576,
+      component_ping_interval: 30,
+      component_ping_timeout: 10,
     });
   });
 
@@ -146,6 +148,8 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "max_room_desc",
         "muc_max_held_stanzas",
         "muc_max_held_bytes",
+        "component_ping_interval",
+        "component_ping_timeout",
       ].sort(),
     );
   });

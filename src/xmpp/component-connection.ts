@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 import { ByteSink } from "./byte-sink.ts";
 import { serializeInto } from "./serialize.ts";
+import { Liveness, type Clock } from "./liveness.ts";
 import { BunTcpSocket } from "./tcp-socket.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
@@ -22,6 +23,9 @@ export interface ComponentConnectionOptions {
   timeout?: number;
   /** `component_stanza_size_limit`: a larger stanza is never written (the server would close the stream). */
   maxStanzaBytes?: number;
+  /** XEP-0199 liveness (liveness.ts), in ms: `component_ping_interval`, `component_ping_timeout`. Off without it. */
+  ping?: { readonly interval: number; readonly timeout: number };
+  clock?: Clock;
 }
 
 /**
@@ -46,6 +50,7 @@ export class ComponentConnection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #outgoing = new ByteSink();
   #flushQueued = false;
+  #liveness: Liveness | undefined;
 
   constructor(options: ComponentConnectionOptions) {
     if (typeof options.service !== "string" || !options.service.startsWith("xmpp://")) throw new TypeError("service: expected xmpp://host:port");
@@ -139,6 +144,7 @@ export class ComponentConnection {
   /** Close the stream (waiting at most `timeout` ms for the server) and stop reconnecting. */
   async stop(): Promise<void> {
     clearTimeout(this.#retry);
+    this.#liveness?.stop();
     this.#flush(); // what was sent before stop() still goes out, ahead of the stream's end
     const entity = this.#entity;
     this.#setState("stopped");
@@ -170,6 +176,7 @@ export class ComponentConnection {
       }
     });
     entity.on("stanza", (stanza: Element) => {
+      if (this.#liveness?.heard(stanza)) return;
       try {
         this.#options.onStanza(stanza);
       } catch (err) {
@@ -196,6 +203,29 @@ export class ComponentConnection {
     this.#backoff.reset();
     this.#setState("online");
     logger.info({ service, domain }, "component online");
+    this.#watch(entity);
+  }
+
+  /** Ping the server when it is quiet; reconnect when it stays silent (liveness.ts). */
+  #watch(entity: Component): void {
+    const ping = this.#options.ping;
+    if (!ping) return;
+    const liveness = new Liveness({
+      domain: this.#options.domain,
+      interval: ping.interval,
+      timeout: ping.timeout,
+      clock: this.#options.clock,
+      send: (stanza) => this.send([stanza]),
+      written: () => (entity.socket instanceof BunTcpSocket ? entity.socket.writtenBytes : 0),
+      paused: () => entity.socket instanceof BunTcpSocket && entity.socket.paused,
+      onDead: (silentMs) => {
+        if (this.#entity !== entity || this.#state !== "online") return;
+        this.#discard(entity);
+        this.#scheduleRetry(`the server did not answer a ping (XEP-0199) within ${ping.timeout / 1000} s; silent for ${Math.round(silentMs / 1000)} s`);
+      },
+    });
+    this.#liveness = liveness;
+    liveness.start();
   }
 
   #scheduleRetry(reason: string): void {
@@ -210,6 +240,10 @@ export class ComponentConnection {
 
   /** Forget an entity: no more events from it, its socket closed. */
   #discard(entity: Component): void {
+    if (this.#entity === entity) {
+      this.#liveness?.stop();
+      this.#liveness = undefined;
+    }
     entity.removeAllListeners();
     entity.on("error", () => {}); // late socket errors must not become uncaught
     try {

@@ -38,6 +38,8 @@ export class BunTcpSocket extends EventEmitter {
   /** Their total. */
   #queued = 0;
   #closed = false;
+  /** Bytes the kernel has taken, ever. */
+  #written = 0;
   /** Reading stopped: the server is behind with what we wrote. */
   #paused = false;
   /** `end()` was called while bytes were still queued: close once they are written. */
@@ -48,6 +50,11 @@ export class BunTcpSocket extends EventEmitter {
   /** Bytes waiting for the kernel. */
   get queuedBytes(): number {
     return this.#queued;
+  }
+
+  /** Bytes handed to the kernel since the socket opened (the server is reading while this grows). */
+  get writtenBytes(): number {
+    return this.#written;
   }
 
   /** Whether reading is stopped for back-pressure. */
@@ -143,6 +150,7 @@ export class BunTcpSocket extends EventEmitter {
       const written = socket.write(head);
       if (written < 0) return; // closed; `close` follows
       this.#queued -= written;
+      this.#written += written;
       if (written < head.byteLength) {
         this.#queue[0] = head.subarray(written);
         this.#resumeIfDrained();

@@ -17,7 +17,7 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number } = {}) {
+function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number; ping?: { interval: number; timeout: number } } = {}) {
   const { logger, lines } = capturingLogger();
   const states: ConnectionState[] = [];
   const connection = new ComponentConnection({
@@ -107,6 +107,37 @@ describe("ComponentConnection", () => {
     expect(bytes).toBeGreaterThan(256 * 1024);
     expect(bytes).toBeLessThan(256 * 1024 + 2048);
     await until(() => connection.state === "online"); // and it reconnects
+  });
+
+  test("liveness: a server that routes the pings back stays online; the pings never reach the service", async () => {
+    let pings = 0;
+    const server = startAcceptServer({
+      secret: "s3cret",
+      onStanza: (el, session) => {
+        if (el.name === "iq" && el.getChild("ping", "urn:xmpp:ping")) {
+          pings++;
+          session.write(el.toString()); // as Prosody does: a stanza to the component's domain goes to the component
+        }
+      },
+    });
+    cleanups.push(() => server.stop());
+    const got: Element[] = [];
+    const { connection, states } = connect(server, "s3cret", (el) => got.push(el), { ping: { interval: 30, timeout: 200 } });
+    await until(() => connection.state === "online");
+    await until(() => pings >= 5);
+    expect(connection.state).toBe("online");
+    expect(states.filter((s) => s === "online")).toHaveLength(1);
+    expect(got).toEqual([]);
+  });
+
+  test("liveness: a server that stops answering is given up after the deadline and reconnected to", async () => {
+    const server = startAcceptServer({ secret: "s3cret" }); // routes nothing back
+    cleanups.push(() => server.stop());
+    const { connection, states, lines } = connect(server, "s3cret", () => {}, { ping: { interval: 30, timeout: 60 } });
+    await until(() => connection.state === "online");
+    await until(() => states.filter((s) => s === "online").length >= 2);
+    expect(states).toContain("offline");
+    expect(lines.some((l) => /did not answer a ping \(XEP-0199\)/.test(String(l.msg)))).toBe(true);
   });
 
   test("a multi-byte character split across two TCP reads arrives whole", async () => {
