@@ -171,17 +171,24 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     stop() {
       stopping ??= (async () => {
         prober.stop();
+        // Counted from here: the pending entries' refusals and the 332s, as they actually leave.
+        connection!.countFromHere();
+        const pendingEntries = router.pending;
         router.close();
         const out: Element[] = [];
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
         outbox.send(out);
         await outbox.flush();
-        await connection!.stop();
+        const flushed = await connection!.stop();
         await server.stop(true);
         await expiry?.stop();
         await storage.close();
+        // `occupantsNotified`: 332s handed to the server whole. Bytes leave in order, so what was lost is the tail, where the 332s are.
+        const notified = Math.max(0, out.length - flushed.unsent);
         logger.info(
-          config.muc_keep_occupants_on_restart ? { occupantsKept: service.occupantCount } : { occupantsNotified: out.length },
+          config.muc_keep_occupants_on_restart
+            ? { occupantsKept: service.occupantCount, pendingEntriesRefused: pendingEntries, stanzasFlushed: flushed.sent, stanzasLost: flushed.unsent }
+            : { occupantsNotified: notified, notificationsLost: out.length - notified, pendingEntriesRefused: pendingEntries, stanzasFlushed: flushed.sent, stanzasLost: flushed.unsent },
           "mucgate stopped",
         );
       })();

@@ -57,6 +57,11 @@ export class BunTcpSocket extends EventEmitter {
     return this.#written;
   }
 
+  /** Whether the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Whether reading is stopped for back-pressure. */
   get paused(): boolean {
     return this.#paused;

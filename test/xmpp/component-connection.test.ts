@@ -140,6 +140,27 @@ describe("ComponentConnection", () => {
     expect(lines.some((l) => /did not answer a ping \(XEP-0199\)/.test(String(l.msg)))).toBe(true);
   });
 
+  test("stop() writes everything queued before closing, even to a server slower than the old 2 s, and counts what left", async () => {
+    let received = 0;
+    const server = startAcceptServer({
+      secret: "s3cret",
+      onStanza: () => {
+        received++;
+        const until = performance.now() + 1.5; // a busy server: 3,000 stanzas take it 4.5 s
+        while (performance.now() < until);
+      },
+    });
+    cleanups.push(() => server.stop());
+    const { connection } = connect(server, "s3cret");
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    connection.countFromHere();
+    connection.send(Array.from({ length: 3000 }, (_, i) => xml("presence", { to: `u${i}@b/c`, type: "unavailable" }, xml("status", { code: "332" }), xml("body", {}, "p".repeat(10_000)))));
+    const result = await connection.stop();
+    expect(result).toEqual({ sent: 3000, unsent: 0 });
+    await until(() => received === 3000, 10_000);
+  });
+
   test("a multi-byte character split across two TCP reads arrives whole", async () => {
     const server = startAcceptServer({ secret: "s3cret" });
     cleanups.push(() => server.stop());
