@@ -101,6 +101,8 @@ export interface Config {
   readonly component_ping_interval: number;
   /** Seconds a ping waits for the server before the link is given up and reconnected. */
   readonly component_ping_timeout: number;
+  /** New questions to the authorization service per user per minute (joins, nick changes); 0: no limit (mucgate's addition). */
+  readonly muc_http_auth_max_requests_per_user: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -150,6 +152,7 @@ export const DEFAULTS = Object.freeze({
   muc_max_held_bytes: 1024 * 1024,
   component_ping_interval: 30,
   component_ping_timeout: 10,
+  muc_http_auth_max_requests_per_user: 120,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -419,6 +422,7 @@ const SCHEMAS = {
   muc_max_held_bytes: z.number(expecting("a number of bytes, an integer from 1024 to 1073741824")).int().min(1024).max(1024 ** 3).default(DEFAULTS.muc_max_held_bytes),
   component_ping_interval: z.number(expecting("a number of seconds >= 0 (0 = no pings)")).min(0).max(86_400).default(DEFAULTS.component_ping_interval),
   component_ping_timeout: z.number(expecting("a number of seconds > 0")).gt(0).max(3600).default(DEFAULTS.component_ping_timeout),
+  muc_http_auth_max_requests_per_user: z.number(expecting("an integer >= 0 (0 = no limit)")).int().min(0).max(1_000_000).default(DEFAULTS.muc_http_auth_max_requests_per_user),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -468,6 +472,7 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_max_held_bytes: "number",
   component_ping_interval: "number",
   component_ping_timeout: "number",
+  muc_http_auth_max_requests_per_user: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.

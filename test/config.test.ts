@@ -76,6 +76,7 @@ describe("defaults", () => {
       muc_max_held_bytes: 1048576,
       component_ping_interval: 30,
       component_ping_timeout: 10,
+      muc_http_auth_max_requests_per_user: 120,
     });
   });
 
@@ -150,6 +151,7 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "muc_max_held_bytes",
         "component_ping_interval",
         "component_ping_timeout",
+        "muc_http_auth_max_requests_per_user",
       ].sort(),
     );
   });

@@ -35,6 +35,8 @@ export interface Decision {
   /** The service's `error` text or the failure reason; for logs only, never for users. */
   readonly reason: string;
   readonly source: DecisionSource;
+  /** Refused without asking: the user spent its questions of this minute (QuestionBudget). */
+  readonly limited?: true;
 }
 
 /** The join gate as the XMPP side sees it. */

@@ -268,6 +268,10 @@ export class StanzaRouter {
       this.#later(stanza, this.#o.service.handle(stanza, out), out);
     } else if (decision === STORAGE_FAILED) {
       out.push(...storageFailed([stanza]));
+    } else if (decision.limited) {
+      this.#o.logger.info({ user: request.question.userJID, room: request.question.mucJID, kind: request.kind }, `${request.kind} refused: too many gate questions this minute`);
+      if (request.kind === "join") this.#o.metrics?.joins.denied.inc();
+      out.push(errorReply(stanza, TOO_MANY_QUESTIONS, stanza.attrs.to!));
     } else {
       const { question } = request;
       this.#o.logger.info(
@@ -328,6 +332,9 @@ export class StanzaRouter {
     if (out.length > 0) this.#o.send(out);
   }
 }
+
+/** More gate questions this minute than one user may ask (muc_http_auth_max_requests_per_user). */
+const TOO_MANY_QUESTIONS = new StanzaError("wait", "resource-constraint", "Too many joins and nick changes; try again in a minute");
 
 /** More waiting behind a pending entry than one session may have. */
 const HELD_TOO_MUCH = new StanzaError("wait", "resource-constraint", "Too much sent while your entry is pending; try again");

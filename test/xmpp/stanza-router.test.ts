@@ -480,6 +480,18 @@ describe("held stanzas and chained entries", () => {
 });
 
 describe("bounded holds", () => {
+  test("an entry the gate refuses without asking (question budget spent) gets wait/resource-constraint, not not-authorized", () => {
+    const limited: JoinAuthorizer = {
+      mustAuthorize: () => true,
+      decide: () => ({ allowed: false, failure: true, reason: "over budget", source: "fetch", limited: true }),
+    };
+    const h = harness({ authorizer: limited });
+    h.join(ALICE, "Alice");
+    const [refusal] = h.fresh();
+    expect([refusal!.name, errorType(refusal!), errorCondition(refusal!)]).toEqual(["presence", "wait", "resource-constraint"]);
+    expect(h.service.room(ROOM)?.sessions.has(ALICE) ?? false).toBe(false);
+  });
+
   test("beyond the most stanzas a session may have waiting, more are refused with wait/resource-constraint at once", async () => {
     const h = harness({ maxHeld: { stanzas: 3, bytes: 1 << 20 } });
     h.join(ALICE, "Alice");
