@@ -103,6 +103,10 @@ export interface Config {
   readonly component_ping_timeout: number;
   /** New questions to the authorization service per user per minute (joins, nick changes); 0: no limit (mucgate's addition). */
   readonly muc_http_auth_max_requests_per_user: number;
+  /** Messages and presences per second per occupant session (Prosody mod_muc_limits' name); 0: no limit. */
+  readonly muc_event_rate: number;
+  /** Bursts of up to muc_event_rate × this (Prosody mod_muc_limits' name). */
+  readonly muc_burst_factor: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -153,6 +157,8 @@ export const DEFAULTS = Object.freeze({
   component_ping_interval: 30,
   component_ping_timeout: 10,
   muc_http_auth_max_requests_per_user: 120,
+  muc_event_rate: 0,
+  muc_burst_factor: 6,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -423,6 +429,8 @@ const SCHEMAS = {
   component_ping_interval: z.number(expecting("a number of seconds >= 0 (0 = no pings)")).min(0).max(86_400).default(DEFAULTS.component_ping_interval),
   component_ping_timeout: z.number(expecting("a number of seconds > 0")).gt(0).max(3600).default(DEFAULTS.component_ping_timeout),
   muc_http_auth_max_requests_per_user: z.number(expecting("an integer >= 0 (0 = no limit)")).int().min(0).max(1_000_000).default(DEFAULTS.muc_http_auth_max_requests_per_user),
+  muc_event_rate: z.number(expecting("a number of events a second >= 0 (0 = no limit)")).min(0).max(1_000_000).default(DEFAULTS.muc_event_rate),
+  muc_burst_factor: z.number(expecting("a number >= 1")).min(1).max(1_000_000).default(DEFAULTS.muc_burst_factor),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -473,6 +481,8 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   component_ping_interval: "number",
   component_ping_timeout: "number",
   muc_http_auth_max_requests_per_user: "number",
+  muc_event_rate: "number",
+  muc_burst_factor: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.

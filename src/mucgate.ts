@@ -15,6 +15,7 @@ import { roomLog } from "./room-log.ts";
 import { SessionProber } from "./session-prober.ts";
 import { openStorage } from "./storage/open-storage.ts";
 import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import { EventRate } from "./xmpp/event-rate.ts";
 import { StanzaLimits } from "./xmpp/stanza-limits.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
@@ -110,6 +111,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     storage,
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
+    eventRate: config.muc_event_rate > 0 ? new EventRate({ rate: config.muc_event_rate, burst: config.muc_burst_factor }) : undefined,
     maxHeld: { stanzas: config.muc_max_held_stanzas, bytes: config.muc_max_held_bytes },
     limits: new StanzaLimits({
       stanzaBytes: config.component_stanza_size_limit,

@@ -88,6 +88,8 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   component_ping_interval: fc.integer({ min: 0, max: 86_400 }),
   component_ping_timeout: fc.integer({ min: 1, max: 3600 }),
   muc_http_auth_max_requests_per_user: fc.integer({ min: 0, max: 1_000_000 }),
+  muc_event_rate: fc.integer({ min: 0, max: 1000 }),
+  muc_burst_factor: fc.integer({ min: 1, max: 1000 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

@@ -77,6 +77,8 @@ describe("defaults", () => {
       component_ping_interval: 30,
       component_ping_timeout: 10,
       muc_http_auth_max_requests_per_user: 120,
+      muc_event_rate: 0,
+      muc_burst_factor: 6,
     });
   });
 
@@ -152,6 +154,8 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "component_ping_interval",
         "component_ping_timeout",
         "muc_http_auth_max_requests_per_user",
+        "muc_event_rate",
+        "muc_burst_factor",
       ].sort(),
     );
   });

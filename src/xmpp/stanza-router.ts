@@ -11,6 +11,7 @@ import type { RoomLoader } from "../room-loader.ts";
 import type { StorageReads } from "../muc/hooks.ts";
 import type { Later } from "../muc/turn.ts";
 import { serialize } from "./serialize.ts";
+import type { EventRate } from "./event-rate.ts";
 import type { StanzaLimits } from "./stanza-limits.ts";
 
 export interface StanzaRouterOptions {
@@ -25,6 +26,8 @@ export interface StanzaRouterOptions {
   authorizeRegistration?: boolean;
   /** Most stanzas, and their bytes, one session may have waiting behind its pending entry to a room; more is refused (resource-constraint). */
   maxHeld?: { readonly stanzas: number; readonly bytes: number } | undefined;
+  /** `muc_event_rate`: messages and presences per occupant session and room; over it, wait/policy-violation. */
+  eventRate?: EventRate | undefined;
   /** What an incoming stanza may carry; over it, refused before anything waits or runs. */
   limits?: StanzaLimits | undefined;
   send: (stanzas: Element[]) => void;
@@ -123,7 +126,26 @@ export class StanzaRouter {
       if (stanza.attrs.type !== "error" && stanza.attrs.from) this.#send([errorReply(stanza, refusal, stanza.attrs.to ?? this.#o.service.domain)]);
       return;
     }
+    if (this.#overactive(stanza)) {
+      this.#send([errorReply(stanza, OVERACTIVE, stanza.attrs.to!)]);
+      return;
+    }
     this.#enter(stanza);
+  }
+
+  /**
+   * mod_muc_limits: an occupant's messages and presences to its room over
+   * the rate. A leave is never limited (it must always work), nor an error,
+   * nor what non-occupants send (joins are bounded by the gate's budget).
+   */
+  #overactive(stanza: Element): boolean {
+    const rate = this.#o.eventRate;
+    if (!rate || (stanza.name !== "message" && stanza.name !== "presence")) return false;
+    const type = stanza.attrs.type;
+    if (type === "error" || type === "unavailable") return false;
+    const key = holdKey(stanza);
+    if (key === undefined || !this.#inRoom(stanza)) return false;
+    return !rate.take(key);
   }
 
   /** `route` after the limits: also where stanzas held behind a room load come back in. */
@@ -332,6 +354,9 @@ export class StanzaRouter {
     if (out.length > 0) this.#o.send(out);
   }
 }
+
+/** Prosody mod_muc_limits' refusal, in its words. */
+const OVERACTIVE = new StanzaError("wait", "policy-violation", "The room is currently overactive, please try again later");
 
 /** More gate questions this minute than one user may ask (muc_http_auth_max_requests_per_user). */
 const TOO_MANY_QUESTIONS = new StanzaError("wait", "resource-constraint", "Too many joins and nick changes; try again in a minute");
