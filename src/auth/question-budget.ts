@@ -3,13 +3,18 @@
  * service per minute (joins and nick changes; cached and coalesced answers
  * cost nothing). One session renaming in a loop made 632 requests in 40 s
  * (issue 13); past the budget its entries are refused without asking.
- * Fixed one-minute windows per user, forgotten once over.
+ *
+ * Minutes are shared by every user (fixed windows of the clock), so a count
+ * is one number per user and a new minute forgets them all at once: no
+ * sweep, and a few dozen bytes per user asking (bench/memory.bench.ts
+ * measures the gate with it). A user may spend two budgets across a
+ * minute's boundary.
  */
 export class QuestionBudget {
   readonly #perMinute: number;
   readonly #now: () => number;
-  readonly #windows = new Map<string, { start: number; used: number }>();
-  #sinceSweep = 0;
+  #minute = -1;
+  #used = new Map<string, number>();
 
   constructor(perMinute: number, now: () => number = () => performance.now()) {
     if (!Number.isSafeInteger(perMinute) || perMinute < 1) throw new TypeError(`perMinute: expected an integer >= 1, got ${String(perMinute)}`);
@@ -19,25 +24,19 @@ export class QuestionBudget {
 
   /** Spend one question of `user`'s; false when the budget of this minute is gone. */
   take(user: string): boolean {
-    const now = this.#now();
-    let window = this.#windows.get(user);
-    if (window === undefined || now - window.start >= 60_000) {
-      window = { start: now, used: 0 };
-      this.#windows.set(user, window);
-      if (++this.#sinceSweep >= 10_000) this.#sweep(now);
+    const minute = Math.floor(this.#now() / 60_000);
+    if (minute !== this.#minute) {
+      this.#minute = minute;
+      this.#used = new Map();
     }
-    if (window.used >= this.#perMinute) return false;
-    window.used++;
+    const used = this.#used.get(user) ?? 0;
+    if (used >= this.#perMinute) return false;
+    this.#used.set(user, used + 1);
     return true;
   }
 
-  /** Users with a window open (tests, diagnostics). */
+  /** Users who asked this minute (tests, diagnostics). */
   get size(): number {
-    return this.#windows.size;
-  }
-
-  #sweep(now: number): void {
-    this.#sinceSweep = 0;
-    for (const [user, window] of this.#windows) if (now - window.start >= 60_000) this.#windows.delete(user);
+    return this.#used.size;
   }
 }
