@@ -35,7 +35,7 @@ async function everyone(sessions: C2sSession[], room: string, send: (i: number) 
       s.onData = (chunk) => {
         if (seen[i]) return;
         const text = tail + chunk;
-        tail = text.slice(-400);
+        tail = text.slice(-4000);
         // The self-presence is the only one carrying 110; a leave's is type='unavailable'.
         for (let at = text.indexOf("110"); at !== -1; at = text.indexOf("110", at + 3)) {
           const start = text.lastIndexOf("<presence", at);
@@ -62,7 +62,7 @@ export async function roomFillBench(): Promise<BenchResult> {
     progress("starting Prosody with mucgate's component slot and its own MUC");
     const prosody = await startProsody({
       components: [{ domain: MUCGATE }],
-      extraConfig: `Component "${PROSODY_MUC}" "muc"\n  restrict_room_creation = false\n  muc_room_default_history_length = 0`,
+      extraConfig: `Component "${PROSODY_MUC}" "muc"\n  restrict_room_creation = false\n  muc_room_locking = false -- as mucgate: a new room is usable at once (XEP-0045 §10.1.2 instant room)\n  muc_room_default_history_length = 0`,
     });
     cleanups.push(() => prosody.stop());
     prosody.registerMany(Array.from({ length: USERS }, (_, i) => ({ user: `f${i}`, password: PASSWORD })));

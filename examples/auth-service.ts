@@ -3,11 +3,16 @@
  * An example authorization service for mucgate (and for Prosody's
  * mod_muc_http_auth: it speaks the same protocol). mucgate asks
  *   GET /auth?userJID=<bare JID>&mucJID=<room JID>&nickname=<nick>
- * and admits the join only on a 2xx JSON answer with `allowed: true`.
+ * and admits the join only on a 2xx JSON answer with `allowed: true`. An allow
+ * may also say as what the user joins (mucgate only; README "Join
+ * authorization"): `affiliation` (owner, admin, member, none) and `role`
+ * (moderator, participant, visitor).
  *
  * The policy here is a toy, meant to be replaced by your own backend:
  * - nicknames starting with "deny" are refused;
  * - the room `staff@…` admits only users whose name starts with "admin";
+ * - users whose name starts with "admin" own every room they join;
+ * - nicknames starting with "guest" join as visitors (they read, not write);
  * - everyone else is allowed.
  *
  * Run it alone: `bun examples/auth-service.ts [port]`.
@@ -16,12 +21,16 @@
 export const EXAMPLE_POLICY = [
   `nicknames starting with "deny" are refused`,
   `room "staff" admits only users whose name starts with "admin"`,
+  `users whose name starts with "admin" join as owners`,
+  `nicknames starting with "guest" join as visitors`,
   "everything else is allowed",
 ];
 
 export interface AuthDecision {
   allowed: boolean;
   error?: string;
+  affiliation?: "owner" | "admin" | "member" | "none";
+  role?: "moderator" | "participant" | "visitor";
 }
 
 export function examplePolicy(userJID: string, mucJID: string, nickname: string): AuthDecision {
@@ -31,6 +40,8 @@ export function examplePolicy(userJID: string, mucJID: string, nickname: string)
   if (mucJID.split("@")[0] === "staff" && !userJID.startsWith("admin")) {
     return { allowed: false, error: `${userJID} is not staff` };
   }
+  if (userJID.startsWith("admin")) return { allowed: true, affiliation: "owner", role: "moderator" };
+  if (nickname.toLowerCase().startsWith("guest")) return { allowed: true, role: "visitor" };
   return { allowed: true };
 }
 

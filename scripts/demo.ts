@@ -5,20 +5,24 @@
  * its MUC component, and the example authorization service — then a short
  * guided tour with real XMPP clients, and instructions to connect your own.
  *
- * Everything is throwaway: Prosody's config and accounts live in a temp dir,
- * and Ctrl-C stops it all. `--exit` stops after the tour (used by the tests).
+ * Everything is throwaway: Prosody's config and accounts and mucgate's SQLite
+ * database live in temp dirs, and Ctrl-C stops it all. `--exit` stops after
+ * the tour (used by the tests).
  *
  * It reuses the end-to-end test rig (test/e2e/harness) for starting Prosody
  * and driving clients, so the demo runs exactly what the tests check.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EXAMPLE_POLICY, startExampleAuthService } from "../examples/auth-service.ts";
 import { createGate } from "../src/auth/create-gate.ts";
 import { parseConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { startMucgate, type Mucgate } from "../src/mucgate.ts";
-import { connectClient, joinPresence, stanzaError, statusCodes, groupchat, type TestClient } from "../test/e2e/harness/client.ts";
+import { connectClient, joinPresence, stanzaError, statusCodes, groupchat, xml, type TestClient } from "../test/e2e/harness/client.ts";
 import { freePort } from "../test/e2e/harness/ports.ts";
 import { startProsody, type ProsodyServer } from "../test/e2e/harness/prosody.ts";
 
@@ -48,7 +52,7 @@ async function portFree(port: number): Promise<boolean> {
   }
 }
 
-async function tour(prosody: ProsodyServer, mucgate: Mucgate, kickAuth: string): Promise<void> {
+async function tour(prosody: ProsodyServer, mucgate: Mucgate, kickAuth: string, restart: () => Promise<Mucgate>): Promise<void> {
   const rooms = prosody.componentDomain;
   const clients: TestClient[] = [];
   const connect = async (username: string) => {
@@ -89,6 +93,29 @@ async function tour(prosody: ProsodyServer, mucgate: Mucgate, kickAuth: string):
     });
     const kicked = await bob.waitFor((s) => s.name === "presence" && s.attrs.type === "unavailable" && statusCodes(s).includes(307));
     say(`  ✓ POST /muc_kick → ${kick.status}; bob gets unavailable with 307 and reason "${kicked.getChild("x")?.getChild("item")?.getChildText("reason")}"`);
+
+    // §10.2 persistentroom, as Gajim's "Create Group Chat" submits it.
+    const form = xml(
+      "x",
+      { xmlns: "jabber:x:data", type: "submit" },
+      xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#roomconfig")),
+      xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1")),
+      xml("field", { var: "muc#roomconfig_roomname" }, xml("value", {}, "The Lobby")),
+    );
+    const configured = await alice.iq(xml("iq", { type: "set", to: `lobby@${rooms}` }, xml("query", { xmlns: "http://jabber.org/protocol/muc#owner" }, form)));
+    say(`  ✓ alice makes lobby persistent and names it "The Lobby" — ${configured.attrs.type}`);
+
+    const mark = alice.mark();
+    mucgate = await restart();
+    say("  ↻ mucgate stops and starts again (its SQLite database keeps rooms, archive and occupants)");
+    await carol.send(joinPresence(`lobby@${rooms}/Carol`));
+    const history = await carol.waitFor((s) => s.name === "message" && s.getChildText("body") === "Hello, Bob!");
+    const stamp = history.getChild("delay", "urn:xmpp:delay")?.attrs.stamp;
+    say(`  ✓ carol joins lobby after the restart and gets its history: "Hello, Bob!" from ${history.attrs.from}, sent ${stamp}`);
+    await alice.send(groupchat(`lobby@${rooms}`, "Still here."));
+    await carol.waitFor((s) => s.name === "message" && s.getChildText("body") === "Still here.");
+    const left = alice.stanzas.slice(mark).some((s) => s.name === "presence" && s.attrs.from === `lobby@${rooms}/Alice`);
+    say(`  ✓ alice never left: ${left ? "she saw her own presence again (unexpected)" : "no leave, no rejoin"}; her "Still here." reaches carol`);
   } finally {
     for (const c of clients) await c.stop();
   }
@@ -103,6 +130,7 @@ async function main(): Promise<void> {
   const auth = startExampleAuthService();
   const httpPort = (await portFree(5380)) ? 5380 : await freePort();
   const kickAuth = "Bearer demo-kick-token";
+  const dataDir = mkdtempSync(join(tmpdir(), "mucgate-demo-"));
   const config = parseConfig({
     env: {},
     toml: [
@@ -112,12 +140,26 @@ async function main(): Promise<void> {
       `http_port = ${httpPort}`,
       `http_muc_kick_authorization_header = "${kickAuth}"`,
       `muc_http_auth_url = "http://${auth.hostname}:${auth.port}/auth"`,
+      `storage = "sqlite:${join(dataDir, "mucgate.sqlite")}"`,
       `log_level = "warn"`,
     ].join("\n"),
   });
   const logger = createLogger(config.log_level);
-  const metrics = new Metrics();
-  const mucgate = await startMucgate(config, { logger, metrics, authorizer: createGate(config, { logger, metrics }) });
+  const start = async () => {
+    const metrics = new Metrics();
+    const m = await startMucgate(config, { logger, metrics, authorizer: createGate(config, { logger, metrics }) });
+    for (let i = 0; m.connection.state !== "online"; i++) {
+      if (i > 100) throw new Error("mucgate did not come online");
+      await Bun.sleep(50);
+    }
+    return m;
+  };
+  let mucgate = await start();
+  const restart = async () => {
+    await mucgate.stop();
+    mucgate = await start();
+    return mucgate;
+  };
 
   let stopping = false;
   const stop = async (code: number) => {
@@ -126,22 +168,20 @@ async function main(): Promise<void> {
     await mucgate.stop();
     auth.stop(true);
     await prosody.stop();
+    rmSync(dataDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
 
   try {
-    for (let i = 0; mucgate.connection.state !== "online"; i++) {
-      if (i > 100) throw new Error("mucgate did not come online");
-      await Bun.sleep(50);
-    }
     say(`Prosody   c2s 127.0.0.1:${prosody.c2sPort} (plain, no TLS), users ${USERS.map((u) => `${u}@localhost`).join(", ")}, password "${PASSWORD}"`);
     say(`mucgate   component ${prosody.componentDomain} on Prosody's port ${prosody.componentPort}; HTTP API ${mucgate.httpUrl}`);
     say(`auth      example service http://${auth.hostname}:${auth.port}/auth — its policy:`);
     for (const rule of EXAMPLE_POLICY) say(`            - ${rule}`);
+    say(`storage   sqlite:${join(dataDir, "mucgate.sqlite")} (rooms, archive and occupants survive restarts)`);
     say();
-    await tour(prosody, mucgate, kickAuth);
+    await tour(prosody, mucgate, kickAuth, restart);
   } catch (err) {
     console.error(`demo failed: ${(err as Error).message}`);
     await stop(1);

@@ -57,6 +57,16 @@ export interface Config {
   readonly muc_http_auth_timeout: number;
   readonly muc_http_auth_max_concurrency: number;
   readonly http_muc_kick_authorization_header: string;
+  /** The room API's (/api) exact Authorization value; absent: http_muc_kick_authorization_header's. */
+  readonly http_api_authorization_header: string | undefined;
+  /** Where room events are POSTed (README "Events"); absent: no events. */
+  readonly muc_events_url: string | undefined;
+  /** Key of each event's HMAC-SHA256 signature; absent: unsigned. */
+  readonly muc_events_secret: string | undefined;
+  /** Most events waiting for delivery; the oldest is dropped when full. */
+  readonly muc_events_queue_size: number;
+  /** Seconds one delivery attempt may take. */
+  readonly muc_events_timeout: number;
   /** Messages of discussion history kept per room (mucgate's addition to the contract), 0..1000. */
   readonly max_history_messages: number;
   readonly log_level: LogLevel;
@@ -66,10 +76,18 @@ export interface Config {
   readonly muc_room_default_persistent: boolean;
   readonly muc_room_default_public: boolean;
   readonly muc_room_default_change_subject: boolean;
+  /** New rooms are moderated: newcomers without affiliation are visitors (XEP-0045 §10.2 moderatedroom). */
+  readonly muc_room_default_moderated: boolean;
   /** ≤ max_history_messages. */
   readonly muc_room_default_history_length: number;
   /** An RFC 5646 language tag, or "" for none. */
   readonly muc_room_default_language: string;
+  /** New rooms admit only members (XEP-0045 §7.2.5). */
+  readonly muc_room_default_members_only: boolean;
+  /** New rooms are non-anonymous: every occupant sees real JIDs (§10.2 whois anyone). */
+  readonly muc_room_default_public_jids: boolean;
+  /** Most occupants a room may be configured to hold (and new rooms' limit); 0 for no cap. */
+  readonly muc_max_occupants: number;
   /** New rooms keep an archive (XEP-0313) unless their owner turns it off. */
   readonly muc_log_by_default: boolean;
   /** Every room keeps an archive, whatever its owner says. */
@@ -131,14 +149,20 @@ export const DEFAULTS = Object.freeze({
   muc_http_auth_cache_size: 100_000,
   muc_http_auth_timeout: 5,
   muc_http_auth_max_concurrency: 64,
+  muc_events_queue_size: 10_000,
+  muc_events_timeout: 5,
   max_history_messages: 20,
   log_level: "info",
   storage: "sqlite:mucgate.sqlite",
   muc_room_default_persistent: false,
   muc_room_default_public: true,
   muc_room_default_change_subject: false,
+  muc_room_default_moderated: false,
   muc_room_default_history_length: 20,
   muc_room_default_language: "",
+  muc_room_default_members_only: false,
+  muc_room_default_public_jids: false,
+  muc_max_occupants: 0,
   muc_log_by_default: true,
   muc_log_all_rooms: false,
   muc_log_expires_after: 604_800,
@@ -375,6 +399,16 @@ const SCHEMAS = {
     "mucgate does not start without it, so that the kick API is never open to anyone; " +
       "set the exact Authorization value every POST /muc_kick must carry",
   ),
+  http_api_authorization_header: headerValue("a non-empty string (the exact Authorization value every room API call must carry)").optional(),
+  // Its messages do not echo it: the URL may carry a token.
+  muc_events_url: z
+    .string(expecting("an absolute http:// or https:// URL"))
+    .regex(/^https?:\/\//i, "expected an absolute URL starting with http:// or https://")
+    .refine((text) => URL.canParse(text) && URL.parse(text)?.hostname !== "", "is not a valid absolute http(s) URL")
+    .optional(),
+  muc_events_secret: z.string(expecting("a non-empty string (the key of the events' HMAC-SHA256 signature)", { secret: true })).min(1).optional(),
+  muc_events_queue_size: z.number(expecting("an integer from 1 to 10000000")).int().min(1).max(10_000_000).default(DEFAULTS.muc_events_queue_size),
+  muc_events_timeout: z.number(expecting("a number of seconds > 0 and <= 3600")).gt(0).max(3600).default(DEFAULTS.muc_events_timeout),
   max_history_messages: z.number(expecting("an integer from 0 to 1000")).int().min(0).max(1000).default(DEFAULTS.max_history_messages),
   // Any case is accepted (MUCGATE_LOG_LEVEL=INFO is common) and stored lower case, as pino wants it.
   log_level: z
@@ -393,6 +427,7 @@ const SCHEMAS = {
   muc_room_default_persistent: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_persistent),
   muc_room_default_public: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public),
   muc_room_default_change_subject: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_change_subject),
+  muc_room_default_moderated: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_moderated),
   muc_room_default_history_length: z
     .number(expecting("an integer from 0 to 1000"))
     .int()
@@ -403,6 +438,9 @@ const SCHEMAS = {
     .string(expecting('a language tag such as "en" or "pt-BR", or "" for none'))
     .refine((text) => text === "" || LANGUAGE_TAG.test(text))
     .default(DEFAULTS.muc_room_default_language),
+  muc_room_default_members_only: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_members_only),
+  muc_room_default_public_jids: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public_jids),
+  muc_max_occupants: z.number(expecting("an integer from 0 (no cap) to 1000000")).int().min(0).max(1_000_000).default(DEFAULTS.muc_max_occupants),
   muc_log_by_default: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_by_default),
   muc_log_all_rooms: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_all_rooms),
   muc_log_expires_after: z
@@ -458,11 +496,17 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_http_auth_cache_size: "number",
   muc_http_auth_timeout: "number",
   muc_http_auth_max_concurrency: "number",
+  muc_events_queue_size: "number",
+  muc_events_timeout: "number",
   max_history_messages: "number",
   muc_room_default_persistent: "boolean",
   muc_room_default_public: "boolean",
   muc_room_default_change_subject: "boolean",
+  muc_room_default_moderated: "boolean",
   muc_room_default_history_length: "number",
+  muc_room_default_members_only: "boolean",
+  muc_room_default_public_jids: "boolean",
+  muc_max_occupants: "number",
   muc_log_by_default: "boolean",
   muc_log_all_rooms: "boolean",
   muc_log_expires_after: "number",

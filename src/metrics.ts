@@ -79,6 +79,8 @@ export class Metrics {
   readonly kicks: Children<KickVia>;
   readonly rooms: Gauge<string>;
   readonly occupants: Gauge<string>;
+  /** Room events for muc_events_url (README "Events"): queued, delivered, retried attempts, refused (4xx), dropped (queue full). */
+  readonly events: Children<"queued" | "delivered" | "retried" | "rejected" | "dropped">;
 
   constructor() {
     const registers = [this.registry];
@@ -135,6 +137,14 @@ export class Metrics {
     this.kicks = bind({ name: "mucgate_kicks_total", help: "Occupants kicked, by interface" }, registers, "via", [
       "http",
       "xmpp",
+    ] as const);
+
+    this.events = bind({ name: "mucgate_events_total", help: "Room events for muc_events_url, by outcome" }, registers, "outcome", [
+      "queued",
+      "delivered",
+      "retried",
+      "rejected",
+      "dropped",
     ] as const);
 
     const stats = () => this.#roomStats();

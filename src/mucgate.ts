@@ -1,6 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Element } from "@xmpp/xml";
 import { ArchiveExpiry } from "./archive-expiry.ts";
+import { roomEvents } from "./events/room-event.ts";
+import { WebhookQueue } from "./events/webhook-queue.ts";
 import type { Gate } from "./auth/gate.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
@@ -79,11 +81,19 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
       historyLength: config.muc_room_default_history_length,
       archiving: config.muc_log_by_default,
       language: config.muc_room_default_language,
+      moderated: config.muc_room_default_moderated,
+      membersOnly: config.muc_room_default_members_only,
+      allowInvites: false,
+      password: "",
+      whois: config.muc_room_default_public_jids ? "anyone" : "moderators",
+      maxUsers: config.muc_max_occupants,
+      allowPm: "anyone",
     },
     settings: {
       maxHistoryLength: config.max_history_messages,
       archiveAllRooms: config.muc_log_all_rooms,
       maxArchiveQueryResults: config.max_archive_query_results,
+      maxOccupants: config.muc_max_occupants,
     },
     metrics,
     logger,
@@ -91,6 +101,19 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
   const rooms = new RoomLoader({ service, source: storage, logger });
   service.subscribe(recorder(storage));
   service.subscribe(roomLog(logger));
+  // README "Events": the core only hands each event to the queue; delivery happens off the hot path.
+  const events =
+    config.muc_events_url === undefined
+      ? undefined
+      : new WebhookQueue({
+          url: config.muc_events_url,
+          secret: config.muc_events_secret,
+          timeout: config.muc_events_timeout,
+          maxQueued: config.muc_events_queue_size,
+          metrics,
+          logger,
+        });
+  if (events) service.subscribe(roomEvents((event) => events.push(event), randomUUID));
 
   // Who was in which room when the last process stopped: back, before the link is up.
   const occupied = await storage.occupiedRooms();
@@ -153,6 +176,10 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     service,
     send,
     kickAuthorization: config.http_muc_kick_authorization_header,
+    apiAuthorization: config.http_api_authorization_header,
+    roomService: service,
+    commit: () => storage.commit(),
+    prepareRoom: (jid) => rooms.prepare(jid),
     decisions: deps.authorizer,
     logger,
   });
@@ -182,6 +209,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
         outbox.send(out);
         await outbox.flush();
         const flushed = await connection!.stop();
+        await events?.close();
         await server.stop(true);
         await expiry?.stop();
         await storage.close();

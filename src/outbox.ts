@@ -59,6 +59,8 @@ export class Outbox {
   }
 
   readonly #endOfTurn = (): void => {
+    // flush() may have ended this turn already; its microtask then finds nothing to do.
+    if (!this.#scheduled) return;
     this.#scheduled = false;
     const batch = this.#turn.flat();
     this.#turn = [];

@@ -3,7 +3,7 @@ import { silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { readCapped } from "../read-capped.ts";
 import { topLevelKeys } from "./top-level-keys.ts";
-import { outcomeOf, type AuthAnswer, type AuthQuestion } from "./types.ts";
+import { GRANTED_AFFILIATIONS, GRANTED_ROLES, outcomeOf, type AuthAnswer, type AuthQuestion, type Standing } from "./types.ts";
 
 /** The part of `fetch` the client uses; injectable so tests and benches can swap transport. */
 export type FetchLike = (input: string, init: RequestInit & { tls?: { rejectUnauthorized?: boolean } }) => Promise<Response>;
@@ -203,7 +203,7 @@ export class AuthClient implements AuthAsker {
     // JSON.parse keeps the last of two `allowed`; another reader may keep the first (RFC 8259 §4: names SHOULD be unique).
     if (topLevelKeys(text).filter((key) => key === "allowed").length > 1) return failure("allowed given more than once");
     const allowed = (body as Record<string, unknown>).allowed;
-    if (allowed === true) return ALLOW;
+    if (allowed === true) return allowWith(body as Record<string, unknown>);
     if (allowed === false) return { allowed: false, failure: false, reason: clip(errorText || "no error text given") };
     return failure(errorText ? `allowed is not a boolean: ${errorText}` : "allowed is not a boolean");
   }
@@ -261,6 +261,27 @@ export class AuthClient implements AuthAsker {
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * An allow, with the `affiliation` and `role` it carries (README "Join
+ * authorization"). Absent fields change nothing; a value that is not one of
+ * the words is no usable answer, so the join is denied (fail closed).
+ */
+function allowWith(body: Record<string, unknown>): AuthAnswer {
+  const { affiliation, role } = body;
+  if (affiliation === undefined && role === undefined) return ALLOW;
+  if (affiliation !== undefined && !(GRANTED_AFFILIATIONS as readonly unknown[]).includes(affiliation)) {
+    return failure(`invalid affiliation ${clip(JSON.stringify(affiliation) ?? String(affiliation))}: must be one of ${GRANTED_AFFILIATIONS.join(", ")}`);
+  }
+  if (role !== undefined && !(GRANTED_ROLES as readonly unknown[]).includes(role)) {
+    return failure(`invalid role ${clip(JSON.stringify(role) ?? String(role))}: must be one of ${GRANTED_ROLES.join(", ")}`);
+  }
+  const standing: Standing = Object.freeze({
+    ...(affiliation !== undefined ? { affiliation: affiliation as Standing["affiliation"] } : {}),
+    ...(role !== undefined ? { role: role as Standing["role"] } : {}),
+  });
+  return { allowed: true, standing };
+}
 
 /** The answer's `error` text, as mod_muc_http_auth logs it. */
 function errorOf(body: Record<string, unknown>): string | undefined {

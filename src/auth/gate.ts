@@ -73,7 +73,7 @@ function failureAnswer(reason: string): AuthAnswer {
 
 /** A stored decision as the answer it was made from (only allows and denials are stored). */
 function answerOf(d: Decision): AuthAnswer {
-  return d.allowed ? { allowed: true } : { allowed: false, failure: false, reason: d.reason };
+  return d.allowed ? { allowed: true, standing: d.standing } : { allowed: false, failure: false, reason: d.reason };
 }
 
 function reasonOf(a: AuthAnswer): string {
@@ -261,7 +261,10 @@ export class Gate implements JoinAuthorizer {
     }
     const outcome = outcomeOf(answer);
     this.#metrics.decisions[source][outcome].inc();
-    return { allowed: answer.allowed, failure: outcome === "failure", reason: reasonOf(answer), source };
+    const standing = answer.allowed ? answer.standing : undefined;
+    return standing
+      ? { allowed: true, failure: false, reason: "", source, standing }
+      : { allowed: answer.allowed, failure: outcome === "failure", reason: reasonOf(answer), source };
   }
 
   /** lru-cache's fetchMethod: one request; resolves to what is stored, rejects with `Uncached` otherwise. */
@@ -286,7 +289,8 @@ export class Gate implements JoinAuthorizer {
     const ttl = outcome === "allow" ? this.#ttlMs : outcome === "deny" ? this.#negativeTtlMs : 0;
     if (ttl === 0) throw new Uncached(answer);
     setOptions.ttl = ttl; // per-entry TTL by outcome, read by lru-cache when it stores the value
-    if (answer.allowed) return CACHED_ALLOW;
+    // The standing is part of the decision: cached and coalesced with it.
+    if (answer.allowed) return answer.standing ? Object.freeze({ ...CACHED_ALLOW, standing: answer.standing }) : CACHED_ALLOW;
     return Object.freeze({ allowed: false, failure: false, reason: reasonOf(answer), source: "cache" });
   }
 

@@ -14,9 +14,24 @@ export interface AuthQuestion {
   readonly nickname: string;
 }
 
+/** Affiliations an answer may grant (XEP-0045 §5.2, outcast excluded: that is a denial). */
+export const GRANTED_AFFILIATIONS = ["owner", "admin", "member", "none"] as const;
+/** Roles an answer may give this occupancy (XEP-0045 §5.1). */
+export const GRANTED_ROLES = ["moderator", "participant", "visitor"] as const;
+
+/**
+ * The user's standing an allowed answer carried (`affiliation`, `role`); the
+ * same shape as the core's `Standing` (src/muc/standing.ts), declared here so
+ * the gate stays free of XMPP.
+ */
+export interface Standing {
+  readonly affiliation?: (typeof GRANTED_AFFILIATIONS)[number] | undefined;
+  readonly role?: (typeof GRANTED_ROLES)[number] | undefined;
+}
+
 /** What one HTTP exchange with the authorization service concluded. */
 export type AuthAnswer =
-  | { readonly allowed: true }
+  | { readonly allowed: true; readonly standing?: Standing | undefined }
   /** The service said no (2xx, JSON, `allowed: false`); `error` is its text. Cached. */
   | { readonly allowed: false; readonly failure: false; readonly reason: string }
   /** No usable answer (timeout, refused, non-2xx, bad JSON, non-boolean). Never cached. */
@@ -35,6 +50,8 @@ export interface Decision {
   /** The service's `error` text or the failure reason; for logs only, never for users. */
   readonly reason: string;
   readonly source: DecisionSource;
+  /** On an allow: the affiliation and role the answer gave, if it gave any. */
+  readonly standing?: Standing | undefined;
   /** Refused without asking: the user spent its questions of this minute (QuestionBudget). */
   readonly limited?: true;
 }

@@ -6,6 +6,10 @@ import { requireAuthorization } from "./authorization.ts";
 import { errorResponse, MethodNotAllowed, notFoundResponse } from "./errors.ts";
 import { forgetRoute, type DecisionForgetter } from "./forget-route.ts";
 import { kickRoute, type KickableService } from "./kick-route.ts";
+import pkg from "../../package.json" with { type: "json" };
+import { openApiDocument } from "./openapi.ts";
+import { roomApiRoutes } from "./room-api/room-api-route.ts";
+import type { RoomApiService } from "./room-api/room-commands.ts";
 
 export interface AppDeps {
   /** The component link's state, for /health: `online` is healthy, anything else is reported as it is. */
@@ -17,6 +21,16 @@ export interface AppDeps {
   send: (stanzas: Element[]) => void;
   /** `http_muc_kick_authorization_header`: the exact Authorization value of every kick and forget. */
   kickAuthorization: string;
+  /** `http_api_authorization_header`: the exact Authorization value of every room API call (/api). */
+  apiAuthorization?: string | undefined;
+  /** The room API's MUC commands; absent: no /api routes. */
+  roomService?: RoomApiService | undefined;
+  /** Storage commit after a room API command; absent without storage. */
+  commit?: (() => unknown) | undefined;
+  /** Brings a stored room into memory before the room API looks at it. */
+  prepareRoom?: ((roomJid: string) => boolean | Promise<boolean>) | undefined;
+  /** Timers of the room API (an unused temporary room's removal); default setTimeout. */
+  schedule?: ((ms: number, fn: () => void) => void) | undefined;
   /** The join gate's decision cache; absent when no gate is configured. */
   decisions?: DecisionForgetter | undefined;
   logger?: Logger | undefined;
@@ -37,6 +51,9 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: xmpp === "online" ? "ok" : "unavailable", xmpp }, xmpp === "online" ? 200 : 503);
   });
 
+  const openapi = openApiDocument(pkg.version);
+  app.get("/openapi.json", (c) => c.json(openapi, 200));
+
   app.get("/metrics", async (c) => {
     const body = await deps.metrics.render();
     return c.body(body, 200, { "content-type": deps.metrics.contentType });
@@ -45,11 +62,23 @@ export function createApp(deps: AppDeps): Hono {
   const authorized = requireAuthorization(deps.kickAuthorization);
   app.post("/muc_kick", authorized, kickRoute(deps));
   app.post("/muc_auth/forget", authorized, forgetRoute(deps));
+  if (deps.roomService) {
+    roomApiRoutes(app, {
+      service: deps.roomService,
+      send: deps.send,
+      commit: deps.commit,
+      prepare: deps.prepareRoom,
+      schedule: deps.schedule,
+      authorization: deps.apiAuthorization ?? deps.kickAuthorization,
+      logger: deps.logger,
+    });
+  }
 
   // Known paths asked with another method: 405 with Allow (after the routes above, so they win).
   const methods: Record<string, readonly string[]> = {
     "/health": ["GET", "HEAD"],
     "/metrics": ["GET", "HEAD"],
+    "/openapi.json": ["GET", "HEAD"],
     "/muc_kick": ["POST"],
     "/muc_auth/forget": ["POST"],
   };

@@ -40,7 +40,7 @@ function checkContentType(header: string | null): void {
  * the limit is refused before reading, and the bytes actually read are
  * counted too (a chunked body has no Content-Length; a declared one may lie).
  */
-async function readLimited(request: Request, limit = MAX_BODY_BYTES, timeoutMs = BODY_TIMEOUT_MS): Promise<Uint8Array> {
+export async function readLimited(request: Request, limit = MAX_BODY_BYTES, timeoutMs = BODY_TIMEOUT_MS): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw new HttpError(413, TOO_LARGE);
   let bytes: Uint8Array | undefined;

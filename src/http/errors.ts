@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { ApiError } from "./room-api/api-error.ts";
 
 /**
  * The one place where failures become HTTP answers (src/errors.ts: each
@@ -27,6 +28,8 @@ function isErrorStatus(status: number): status is ErrorStatus {
 }
 
 export function errorResponse(c: Context, err: unknown, logger?: Logger): Response {
+  // The room API answers in ejabberd's shapes (room-api/api-error.ts).
+  if (err instanceof ApiError) return c.json(err.body, err.status);
   if (err instanceof MethodNotAllowed) {
     return c.json({ error: err.message }, 405, { allow: err.allow.join(", ") });
   }

@@ -38,7 +38,7 @@ function jidField(field: string) {
 }
 
 /** The scope a body asks for; the first failing check is the 400. */
-const FORGET_BODY = jsonObject({
+export const FORGET_BODY = jsonObject({
   userJID: jidField("userJID").optional(),
   muc: jidField("muc").optional(),
   all: z.boolean({ error: "all must be a boolean" }).optional(),

@@ -39,7 +39,7 @@ function bareWithLocal(text: string): Jid | undefined {
 }
 
 /** The body, checked in the order mod_http_muc_kick (then mucgate) answers: the first failing check is the 400. */
-const KICK_BODY = jsonObject({
+export const KICK_BODY = jsonObject({
   nickname: stringField("nickname").optional(),
   jid: stringField("jid").optional(),
   muc: stringField("muc").optional(),

@@ -43,7 +43,11 @@ export interface FieldSpec {
   type: string;
   label?: string;
   value?: string;
+  /** Several values (XEP-0004 §3.3 jid-multi, list-multi, text-multi), each its own <value/>. */
+  values?: readonly string[];
   required?: boolean;
+  /** list-single / list-multi choices (XEP-0004 §3.3). */
+  options?: readonly { readonly value: string; readonly label: string }[];
 }
 
 export function formElement(type: "form" | "result", title: string | undefined, fields: FieldSpec[]): Element {
@@ -55,6 +59,8 @@ export function formElement(type: "form" | "result", title: string | undefined, 
     const kids: Node[] = [];
     if (f.required) kids.push(element("required", {}));
     if (f.value !== undefined) kids.push(element("value", {}, [f.value]));
+    for (const v of f.values ?? []) kids.push(element("value", {}, [v]));
+    for (const o of f.options ?? []) kids.push(element("option", { label: o.label }, [element("value", {}, [o.value])]));
     children.push(element("field", attrs, kids));
   }
   return element("x", { xmlns: NS.DATA, type }, children);

@@ -32,6 +32,11 @@ export class History {
     return this.#entries.length;
   }
 
+  /** Drop the entries `matches` picks (a retracted message, XEP-0424). */
+  drop(matches: (entry: HistoryEntry) => boolean): void {
+    for (let i = this.#entries.length - 1; i >= 0; i--) if (matches(this.#entries[i]!)) this.#entries.splice(i, 1);
+  }
+
   push(entry: HistoryEntry): void {
     if (this.size === 0) return;
     this.#entries.push(entry);

@@ -7,7 +7,7 @@ import type { Affiliation, Occupant, Role } from "./occupant.ts";
 import type { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
 import type { RoomConfig } from "./room-config.ts";
-import type { MaybePromise, Storage } from "./storage.ts";
+import type { MaybePromise, StorageReads } from "./storage.ts";
 import type { Turn } from "./turn.ts";
 
 /**
@@ -28,6 +28,8 @@ export interface ServiceSettings {
   readonly archiveAllRooms: boolean;
   /** Most messages one archive query returns (`max_archive_query_results`). */
   readonly maxArchiveQueryResults: number;
+  /** Most occupants a room may be configured to hold, 0 for no cap (`muc_max_occupants`). */
+  readonly maxOccupants: number;
 }
 
 /** What the use cases and features may use of the service (MucService implements it). */
@@ -64,6 +66,23 @@ export interface PreJoinCheck {
   readonly priority: number;
   /** A refusal for the user, or undefined to let the join go on. */
   check(attempt: JoinAttempt): StanzaError | undefined;
+  /**
+   * Run before the HTTP join gate is asked, and before the nick checks: the
+   * check reads only the room and refuses for sure (§9.1 outcasts,
+   * members-only for users without affiliation), and its refusal tells a
+   * user the gate would deny nothing it could not learn anyway; so a join it
+   * refuses costs no HTTP request (MucService.entryRequest) and learns
+   * nothing of who is in the room. It runs again when a join the gate
+   * allowed applies. docs/join-checks.md.
+   */
+  readonly beforeGate?: boolean;
+}
+
+/** A private message from an occupant to another (§7.5), before it is relayed. */
+export interface PrivateMessageFilter {
+  readonly priority: number;
+  /** Throw a StanzaError to refuse it. */
+  check(context: { readonly core: MucCore; readonly room: Room; readonly occupant: Occupant; readonly recipient: Occupant; readonly stanza: Element }): void;
 }
 
 /** Whether `bare` may hold `nick` in `room` (joins, nick changes, registrations). */
@@ -130,19 +149,31 @@ export interface DiscoHooks {
   roomInfo?(room: Room, asker: Asker, core: MucCore): readonly InfoField[];
 }
 
+export interface ConfigOption {
+  readonly value: string;
+  readonly label: string;
+}
+
 /** A field of the §10.2 configuration form, and how a submitted value applies. */
 export interface ConfigField {
   readonly var: string;
   readonly type: "boolean" | "text-single" | "text-private" | "text-multi" | "list-single" | "list-multi" | "jid-multi";
   readonly label: string;
-  readonly options?: readonly { readonly value: string; readonly label: string }[];
+  /** The choices of a list field, fixed or depending on the service's settings. */
+  readonly options?: readonly ConfigOption[] | ((core: MucCore) => readonly ConfigOption[]);
   /** The current value(s), for the form sent to the owner. */
-  value(room: Room): string | readonly string[];
+  value(room: Room, core: MucCore): string | readonly string[];
   /**
    * Read the submitted values into `draft`. Throw a StanzaError (not-acceptable
    * naming the field) to refuse the whole form: nothing is applied then.
    */
   submit(values: readonly string[], draft: ConfigDraft, room: Room, core: MucCore): void;
+  /**
+   * What the field changes besides the configuration (affiliations: §10.2
+   * roomadmins, roomowners), once every field accepted the form and the new
+   * configuration is in place. `submit` refuses what apply cannot do.
+   */
+  apply?(values: readonly string[], room: Room, core: MucCore, turn: Turn): void;
   /** Other names clients submit this field under (another server's), read the same way; never offered. */
   readonly aliases?: readonly string[];
   /** Whether the form offers the field at all (default: always). */
@@ -199,8 +230,6 @@ export interface Deferred<T = unknown> {
   answer(result: T, turn: Turn): Element | undefined;
 }
 
-/** The reads a deferred answer may make. */
-export type StorageReads = Pick<Storage, "queryArchive" | "listPublicRooms" | "getArchived" | "recentMessages">;
 
 export function deferred<T>(read: (storage: StorageReads) => MaybePromise<T>, answer: (result: T, turn: Turn) => Element | undefined): Deferred<T> {
   return { deferred: true, read, answer };
@@ -253,6 +282,7 @@ export interface Feature extends DiscoHooks {
   /** For logs and docs: what XEP section or behaviour this is. */
   readonly name: string;
   readonly preJoin?: readonly PreJoinCheck[];
+  readonly privateMessage?: readonly PrivateMessageFilter[];
   readonly nickCheck?: readonly NickCheck[];
   readonly defaultRole?: readonly DefaultRole[];
   readonly joined?: readonly JoinedHook[];
@@ -268,7 +298,11 @@ export interface Feature extends DiscoHooks {
    * when a stanza is built; return shared, frozen elements.
    */
   occupantMarks?(occupant: Occupant): readonly Element[];
-  /** Every room change, after the broadcaster turned it into stanzas. Must not throw. */
+  /**
+   * Every room change, after the broadcaster turned it into stanzas — but an
+   * `affiliation-changed` before, so that a feature removing the occupant
+   * over it (321) leaves the room showing only the removal. Must not throw.
+   */
   changed?(room: Room, change: RoomChange, turn: Turn): void;
 }
 
@@ -281,6 +315,9 @@ function byPriority<T extends { readonly priority?: number | undefined }>(items:
 export class Hooks {
   readonly features: readonly Feature[];
   readonly preJoin: readonly PreJoinCheck[];
+  /** The preJoin checks that run before the join gate (`beforeGate`), best first. */
+  readonly beforeGate: readonly PreJoinCheck[];
+  readonly privateMessage: readonly PrivateMessageFilter[];
   readonly nickCheck: readonly NickCheck[];
   readonly defaultRole: readonly DefaultRole[];
   readonly joined: readonly JoinedHook[];
@@ -305,6 +342,8 @@ export class Hooks {
     this.features = Object.freeze([...features]);
     const all = <K extends keyof Feature>(key: K) => features.flatMap((f) => (f[key] ?? []) as NonNullable<Feature[K]> & unknown[]);
     this.preJoin = byPriority(all("preJoin") as PreJoinCheck[]);
+    this.beforeGate = Object.freeze(this.preJoin.filter((c) => c.beforeGate === true));
+    this.privateMessage = byPriority(all("privateMessage") as PrivateMessageFilter[]);
     this.nickCheck = byPriority(all("nickCheck") as NickCheck[]);
     this.defaultRole = byPriority(all("defaultRole") as DefaultRole[]);
     this.joined = byPriority(all("joined") as JoinedHook[]);

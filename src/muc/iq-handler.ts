@@ -30,7 +30,9 @@ export function handleIq(core: MucCore, inc: Incoming, turn: Turn): void {
   const payload = soleChild(stanza);
   if (!payload) throw refuse.badRequest("An IQ get or set carries exactly one child element");
   const to: IqRoute["to"] = !inc.to.local ? "service" : inc.to.resource ? "occupant" : "room";
-  if (to !== "service" && !room) throw refuse.itemNotFound("No such room");
+  // XEP-0410 §3.2: an IQ to an occupant of a room that is not there (a self-ping after a restart) says "not joined".
+  if (to === "occupant" && !room) throw refuse.notInRoom();
+  if (to === "room" && !room) throw refuse.itemNotFound("No such room");
 
   // §8.2, §9: what the rest of the room hears of a set comes after its result.
   const after: Element[] = [];

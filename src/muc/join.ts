@@ -4,7 +4,7 @@ import type { MucCore, JoinAttempt } from "./hooks.ts";
 import type { Incoming } from "./incoming.ts";
 import { prepareNick } from "./nick.ts";
 import type { Affiliation, Role } from "./occupant.ts";
-import { currentPresence, presencePayload } from "./presence.ts";
+import { currentPresence, presencePayload, seesRealJids } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed } from "./stanza.ts";
@@ -46,24 +46,41 @@ export function defaultRole(core: MucCore, room: Room, bare: string, affiliation
   return affiliation === "owner" || affiliation === "admin" ? "moderator" : "participant";
 }
 
+/** The refusal of the first `beforeGate` check that refuses this join, if any. */
+export function beforeGateRefusal(core: MucCore, attempt: JoinAttempt): StanzaError | undefined {
+  for (const hook of core.hooks.beforeGate) {
+    const refusal = hook.check(attempt);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
 /** Validate a join; throws the StanzaError the user should get. */
 function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
-  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
-  if (conflict) throw conflict;
   const attempt: JoinAttempt = {
     core,
     room: inc.room,
     from: inc.from,
     nick: prepared.nick,
     stanza: inc.stanza,
-    affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none",
+    affiliation: inc.standing?.affiliation ?? inc.room?.affiliationOf(inc.from.bare) ?? "none",
   };
+  // The checks the router runs before the gate come first, on the room's own
+  // affiliation: a ban holds whatever the backend's answer says (§9.1), and a
+  // banned user learns nothing of the nicks in the room (docs/join-checks.md).
+  const standingAside = { ...attempt, affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none" };
+  const early = beforeGateRefusal(core, inc.standing?.affiliation === undefined ? attempt : standingAside);
+  if (early) throw early;
   for (const hook of core.hooks.preJoin) {
+    if (hook.beforeGate) continue;
     const refusal = hook.check(attempt);
     if (refusal) throw refusal;
   }
+  // After the checks that keep a user out: one kept out never learns which nicks are taken (docs/join-checks.md).
+  const conflict = nickConflict(core, inc.room, prepared.nick, inc.from.bare);
+  if (conflict) throw conflict;
   return prepared;
 }
 
@@ -83,10 +100,16 @@ export function join(core: MucCore, inc: Incoming, turn: Turn): void {
   const session = from.full;
   const payload = presencePayload(stanza);
 
+  const { standing } = inc;
+  // The gate's affiliation is set before the user enters, as any affiliation change (§9): broadcast, recorded.
+  if (standing?.affiliation !== undefined && room.affiliationOf(from.bare) !== standing.affiliation) {
+    room.setAffiliation(from.bare, standing.affiliation, {}, turn);
+  }
   const existing = room.occupants.get(nick);
-  const role = existing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
+  if (existing && standing?.role !== undefined) room.setRole(existing, standing.role, {}, turn);
+  const role = existing?.role ?? standing?.role ?? defaultRole(core, room, from.bare, room.affiliationOf(from.bare));
   // 1. Existing occupants, as this user's role may see them.
-  sendRoster(core, room, existing, role === "moderator", from, turn);
+  sendRoster(core, room, existing, seesRealJids(room, role), from, turn);
   if (existing) {
     // Another session of a nick already present (multi-session), or a
     // session resyncing (§7.2.1): only it hears of it.

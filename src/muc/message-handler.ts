@@ -49,7 +49,8 @@ export function handleMessage(core: MucCore, inc: Incoming, turn: Turn): void {
     return;
   }
   if (!inc.to.local) throw refuse.serviceUnavailable("The service itself takes no messages");
-  if (!room) throw refuse.itemNotFound("No such room");
+  // XEP-0410 §3.2: not-acceptable (not item-not-found) makes a client that believes it is joined rejoin.
+  if (!room) throw refuse.notInRoom();
   if (inc.to.resource) {
     privateMessage(core, room, inc, turn);
     return;
@@ -98,6 +99,7 @@ function privateMessage(core: MucCore, room: Room, inc: Incoming, turn: Turn): v
   if (stanza.attrs.type === "groupchat") throw refuse.badRequest("Private messages may not be of type groupchat");
   const recipient = room.occupants.get(inc.to.resource);
   if (!recipient) throw refuse.itemNotFound("Recipient not in room");
+  for (const hook of core.hooks.privateMessage) hook.check({ core, room, occupant, recipient, stanza });
   const attrs: Record<string, string> = { from: occupant.jid };
   for (const name of ["type", "id", "xml:lang"]) if (stanza.attrs[name]) attrs[name] = stanza.attrs[name]!;
   const payload: Node[] = payloadWithout(stanza, ROOM_OWNED);

@@ -8,6 +8,8 @@ export const NS = {
   MUC_REGISTER: "http://jabber.org/protocol/muc#register",
   MUC_ROOMCONFIG: "http://jabber.org/protocol/muc#roomconfig",
   MUC_ROOMINFO: "http://jabber.org/protocol/muc#roominfo",
+  /** §7.13, §8.6 voice requests and their approval. */
+  MUC_REQUEST: "http://jabber.org/protocol/muc#request",
   /** XEP-0045 §17.1: the room keeps the sender's message id when reflecting. */
   MUC_STABLE_ID: "http://jabber.org/protocol/muc#stable_id",
   /** XEP-0410 §3.3: the service answers self-pings itself. */
@@ -30,6 +32,10 @@ export const NS = {
   SID: "urn:xmpp:sid:0",
   /** XEP-0421 */
   OCCUPANT_ID: "urn:xmpp:occupant-id:0",
+  /** XEP-0424 */
+  RETRACT: "urn:xmpp:message-retract:1",
+  /** XEP-0425 */
+  MODERATE: "urn:xmpp:message-moderate:1",
   /** XEP-0004 */
   DATA: "jabber:x:data",
   /** XEP-0077, used by XEP-0045 §7.10 */

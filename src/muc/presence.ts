@@ -7,8 +7,9 @@ import { addressed, element, frozen, payloadWithout } from "./stanza.ts";
 /**
  * Occupant presence as XEP-0045 §7.2.3 shapes it: the user's own payload
  * (show, status, caps…), then `<x xmlns='…muc#user'>` with the item and status
- * codes, then the XEP-0421 occupant id. The room is semi-anonymous (§4.2):
- * the real JID goes only to moderators and to the occupant itself.
+ * codes, then the XEP-0421 occupant id. In a semi-anonymous room (§4.2) the
+ * real JID goes only to moderators and to the occupant itself; in a
+ * non-anonymous one to everyone (`seesRealJids`).
  */
 
 /** Namespaces a client may not inject into what the room relays (XEP-0421 §4: strip occupant-id). */
@@ -82,6 +83,19 @@ function mucUser(occupant: Occupant, change: PresenceChange, jid: string | undef
   return element("x", { xmlns: NS.MUC_USER }, children);
 }
 
+/**
+ * Whether someone with `role` is shown occupants' real JIDs: moderators in
+ * semi-anonymous rooms, everyone in non-anonymous ones (§4.2, §10.2 whois).
+ */
+export function seesRealJids(room: Room, role: Role): boolean {
+  return role === "moderator" || room.config.whois === "anyone";
+}
+
+/** Non-anonymous rooms say so in every self-presence on entering (§7.2.4, status 100). */
+export function joinStatuses(room: Room): readonly string[] {
+  return room.config.whois === "anyone" ? ["100"] : [];
+}
+
 /** Who a variant of an occupant's presence is for: semi-anonymous rooms show the real JID to moderators and to the occupant itself. */
 export type Audience = "others" | "moderators" | "self";
 
@@ -95,8 +109,17 @@ export function presenceFor(occupant: Occupant, change: PresenceChange, audience
   const statuses = change.statuses ?? [];
   const codes = audience === "self" ? [...statuses, ...(change.selfStatuses ?? []), "110"] : statuses;
   const jid = audience === "others" ? undefined : (change.session ?? occupant.latestSession());
-  const payload = change.payload ?? occupant.payload;
+  const payload = change.type === "unavailable" ? statusOnly(change.payload ?? []) : (change.payload ?? occupant.payload);
   return element("presence", attrs, [...payload, mucUser(occupant, change, jid, codes), ...marks]);
+}
+
+/**
+ * An unavailable (a leave, a kick, the 303 of a nick change) keeps only the
+ * leaver's `<status/>` text: clients that read the first `<x/>` (profanity)
+ * would miss the muc#user one behind a vCard-update `<x/>` (XEP-0153).
+ */
+function statusOnly(payload: readonly Node[]): Node[] {
+  return payload.filter((n): n is Element => typeof n !== "string" && n.name === "status" && (n.attrs.xmlns === undefined || n.attrs.xmlns === "jabber:client"));
 }
 
 interface Cached {
@@ -163,7 +186,7 @@ export function broadcastPresence(
     const template =
       recipient === occupant
         ? (self ??= presenceFor(occupant, change, "self", marks))
-        : recipient.isModerator
+        : seesRealJids(room, recipient.role)
           ? (moderators ??= presenceFor(occupant, change, "moderators", marks))
           : (others ??= presenceFor(occupant, change, "others", marks));
     for (const session of recipient.sessions) roster.push(addressed(template, session));

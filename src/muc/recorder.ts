@@ -3,6 +3,7 @@ import { NS } from "./namespaces.ts";
 import { element } from "./stanza.ts";
 import type { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
+import { tombstone } from "./retraction.ts";
 import { occupantRecord, roomRecord } from "./room-record.ts";
 import type { ChangeListener } from "./service.ts";
 import type { Storage } from "./storage.ts";
@@ -10,7 +11,7 @@ import type { Storage } from "./storage.ts";
 /** The writes the recorder makes. */
 export type StorageWrites = Pick<
   Storage,
-  "putRoom" | "deleteRoom" | "setAffiliation" | "setRegistration" | "putOccupant" | "removeOccupant" | "archive"
+  "putRoom" | "deleteRoom" | "setAffiliation" | "setRegistration" | "putOccupant" | "removeOccupant" | "archive" | "replaceArchived"
 >;
 
 /** The room's stanza-id on a relayed message, if the room archived it (features/archive.ts). */
@@ -58,6 +59,7 @@ export function recorder(storage: StorageWrites): ChangeListener {
       }
       case "affiliation-changed":
         storage.setAffiliation(room.jid, change.jid, change.affiliation === "none" ? undefined : change.affiliation, change.reason);
+        for (const occupant of change.roleChanged ?? []) storage.putOccupant(room.jid, occupantRecord(occupant));
         return;
       case "registration-changed":
         storage.setRegistration(room.jid, change.jid, change.nick);
@@ -78,6 +80,10 @@ export function recorder(storage: StorageWrites): ChangeListener {
         return;
       case "destroyed":
         storage.deleteRoom(room.jid);
+        return;
+      case "message-retracted":
+        // XEP-0424 §5.2: the archive keeps the tombstone, never the body again.
+        storage.replaceArchived(room.jid, change.id, tombstone(change).toString());
         return;
     }
   };

@@ -42,6 +42,8 @@ export type RoomChange =
       readonly previous: Affiliation;
       readonly reason?: string | undefined;
       readonly actor?: string | undefined;
+      /** Occupants of that JID whose role changed with it (§9.3, §10.3). */
+      readonly roleChanged?: readonly Occupant[];
     }
   /** §7.10: `nick` reserved for `jid`, or undefined when the registration went. */
   | { readonly kind: "registration-changed"; readonly jid: string; readonly nick: string | undefined; readonly previous: string | undefined }
@@ -49,6 +51,21 @@ export type RoomChange =
   | { readonly kind: "subject-changed"; readonly subject: Subject }
   /** §7.4: a groupchat message the room relays to every occupant. */
   | { readonly kind: "message"; readonly occupant: Occupant; readonly message: Element; readonly stamp: number }
+  /**
+   * XEP-0424/0425: the archived message with stanza-id `id` is retracted —
+   * by a moderator (XEP-0425, `moderator` set), or by its author. The
+   * archive keeps a tombstone instead of it; the join history drops it.
+   */
+  | {
+      readonly kind: "message-retracted";
+      readonly id: string;
+      /** The message as archived (from the occupant JID, with its occupant id). */
+      readonly original: Element;
+      /** The moderator who retracted it, when it was not its author. */
+      readonly moderator?: { readonly jid: string; readonly occupantId: string } | undefined;
+      readonly reason?: string | undefined;
+      readonly stamp: number;
+    }
   /** §10.9: everyone is out and the room is gone; `occupants` are those who were in it. */
   | {
       readonly kind: "destroyed";
@@ -60,10 +77,12 @@ export type RoomChange =
 
 /**
  * Why an occupant (or a session) left: its own unavailable presence (§7.14),
- * an error its server bounced (333), a kick (§8.2, 307), the service
- * shutting down (§15.7.2, 332) or the room being destroyed (§10.9).
+ * an error its server bounced (333), a kick (§8.2, 307), a ban (§9.1, 301), the service
+ * shutting down (§15.7.2, 332), the room being destroyed (§10.9), an
+ * affiliation change that leaves a non-member in a members-only room (§9.4,
+ * 321), or the room becoming members-only (§10.2, 322).
  */
-export type LeaveCause = "leave" | "error" | "kick" | "shutdown" | "destroy";
+export type LeaveCause = "leave" | "error" | "kick" | "ban" | "shutdown" | "destroy" | "affiliation" | "members-only";
 
 /** A room's subject (§8.1) with who set it and when. */
 export interface Subject {

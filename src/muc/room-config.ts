@@ -22,6 +22,20 @@ export interface RoomConfig {
   readonly archiving: boolean;
   /** muc#roomconfig_lang: the room's language (XEP-0045 §10.2, RFC 5646 tag), "" when unset. */
   readonly language: string;
+  /** muc#roomconfig_moderatedroom: newcomers without affiliation are visitors (§5.1.2). */
+  readonly moderated: boolean;
+  /** muc#roomconfig_membersonly: only members, admins and owners may enter (§7.2.5). */
+  readonly membersOnly: boolean;
+  /** muc#roomconfig_allowinvites: in a members-only room, members (not only admins) may invite, which makes the invitee a member (§7.8). */
+  readonly allowInvites: boolean;
+  /** muc#roomconfig_roomsecret: the password a join must carry (§7.2.6); "" when the room has none. Never shown to anyone but owners, never logged. */
+  readonly password: string;
+  /** muc#roomconfig_whois: who sees occupants' real JIDs — moderators (semi-anonymous) or anyone (non-anonymous, §4.2). */
+  readonly whois: "moderators" | "anyone";
+  /** muc#roomconfig_maxusers: most occupants (nicks) at once, owners and admins not held to it (§7.2.10); 0 for no limit. */
+  readonly maxUsers: number;
+  /** muc#roomconfig_allowpm: the least role that may send private messages (§7.5), Prosody's values. */
+  readonly allowPm: "anyone" | "participants" | "moderators" | "none";
 }
 
 /** A new room's configuration, before its owner changes anything. */
@@ -34,4 +48,11 @@ export const DEFAULT_ROOM_CONFIG: RoomConfig = Object.freeze({
   historyLength: 20,
   archiving: true,
   language: "",
+  moderated: false,
+  membersOnly: false,
+  allowInvites: false,
+  password: "",
+  whois: "moderators",
+  maxUsers: 0,
+  allowPm: "anyone",
 });

@@ -130,6 +130,7 @@ export function restoredState(stored: StoredRoom, history: readonly ArchivedMess
     registrations: stored.registrations.map((r) => [r.jid, r.nick] as const),
     subject,
     history: entries,
-    occupants: stored.occupants.map((o) => ({ ...o, payload: parsePresence(o.presence) })),
+    // Join order, as the roster was (§7.2.3 sends it in that order); storage keeps no order of its own.
+    occupants: [...stored.occupants].sort((a, b) => a.joinedAt - b.joinedAt).map((o) => ({ ...o, payload: parsePresence(o.presence) })),
   };
 }

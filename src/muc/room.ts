@@ -74,6 +74,8 @@ export class Room {
   readonly #occupants = new Map<string, OccupantState>();
   readonly #sessions = new Map<string, OccupantState>();
   readonly #affiliations = new Map<string, AffiliationEntry>();
+  /** Outcast records of domain JIDs (no `@`): affiliationOf looks up the domain only when there are some. */
+  #domainBans = 0;
   /** bare JID → registered nick (§7.10), and back. */
   readonly #registrations = new Map<string, string>();
   readonly #registrants = new Map<string, string>();
@@ -115,8 +117,16 @@ export class Room {
     return this.#destroyed;
   }
 
+  /**
+   * The affiliation of a real bare JID. §9.2: a ban of a domain JID bans
+   * every user of that domain, unless the user has an affiliation of its own
+   * (only outcast is inherited from a domain, as Prosody does).
+   */
   affiliationOf(bare: string): Affiliation {
-    return this.#affiliations.get(bare)?.affiliation ?? "none";
+    const own = this.#affiliations.get(bare)?.affiliation;
+    if (own !== undefined || this.#domainBans === 0) return own ?? "none";
+    const at = bare.indexOf("@");
+    return at !== -1 && this.#affiliations.get(bare.slice(at + 1))?.affiliation === "outcast" ? "outcast" : "none";
   }
 
   /** Every affiliation other than none. */
@@ -237,13 +247,28 @@ export class Room {
 
   // --- the room's lists -----------------------------------------------------
 
-  setAffiliation(jid: string, affiliation: Affiliation, how: { reason?: string | undefined; actor?: string | undefined }, turn: Turn): void {
-    const previous = this.affiliationOf(jid);
+  /**
+   * Record `jid`'s affiliation (a bare JID or a domain). `roles`: new roles of
+   * occupants of that JID that come with it (§9.3, §10.3: an admin or owner
+   * becomes a moderator), shown in the same presence as the affiliation.
+   */
+  setAffiliation(
+    jid: string,
+    affiliation: Affiliation,
+    how: { reason?: string | undefined; actor?: string | undefined; roles?: ReadonlyMap<Occupant, Exclude<Role, "none">> },
+    turn: Turn,
+  ): void {
+    const previous = this.#affiliations.get(jid)?.affiliation ?? "none";
     const reason = how.reason || undefined;
-    if (previous === affiliation && this.#affiliations.get(jid)?.reason === reason) return;
+    const roles = [...(how.roles ?? [])].map(([occupant, role]) => [this.#own(occupant), role] as const);
+    const roleChanged = roles.filter(([state, role]) => state.role !== role).map(([state]) => state as Occupant);
+    if (previous === affiliation && this.#affiliations.get(jid)?.reason === reason && roleChanged.length === 0) return;
+    if (previous === "outcast" && !jid.includes("@")) this.#domainBans--;
     if (affiliation === "none") this.#affiliations.delete(jid);
     else this.#affiliations.set(jid, { affiliation, reason });
-    this.#emit({ kind: "affiliation-changed", jid, affiliation, previous, reason, actor: how.actor }, turn);
+    if (affiliation === "outcast" && !jid.includes("@")) this.#domainBans++;
+    for (const [state, role] of roles) state.role = role;
+    this.#emit({ kind: "affiliation-changed", jid, affiliation, previous, reason, actor: how.actor, roleChanged }, turn);
   }
 
   /** §7.10: reserve `nick` for `jid`, or drop its registration (`undefined`). */
@@ -284,6 +309,18 @@ export class Room {
     this.#emit({ kind: "message", occupant, message, stamp: turn.now }, turn);
   }
 
+  /**
+   * XEP-0424/0425: retract an archived message (`original`, as the archive
+   * has it, by its stanza-id). The join history forgets it.
+   */
+  retract(retraction: { id: string; original: Element; moderator?: { jid: string; occupantId: string } | undefined; reason?: string | undefined }, turn: Turn): void {
+    const { id } = retraction;
+    this.#history.drop((entry) =>
+      entry.message.children.some((c) => typeof c !== "string" && c.name === "stanza-id" && c.attrs.xmlns === NS.SID && c.attrs.by === this.jid && c.attrs.id === id),
+    );
+    this.#emit({ kind: "message-retracted", ...retraction, stamp: turn.now }, turn);
+  }
+
   /** §10.9: everyone is out, and the room is no more. */
   destroy(how: { reason?: string | undefined; alternate?: string | undefined }, turn: Turn): void {
     const occupants = [...this.#occupants.values()];
@@ -303,7 +340,10 @@ export class Room {
    */
   restore(state: RestoredState): void {
     if (!this.isEmpty || this.#affiliations.size > 0 || this.#registrations.size > 0) throw new TypeError("restore: the room is in use");
-    for (const [jid, entry] of state.affiliations) this.#affiliations.set(jid, entry);
+    for (const [jid, entry] of state.affiliations) {
+      this.#affiliations.set(jid, entry);
+      if (entry.affiliation === "outcast" && !jid.includes("@")) this.#domainBans++;
+    }
     for (const [jid, nick] of state.registrations) {
       this.#registrations.set(jid, nick);
       this.#registrants.set(nick, jid);

@@ -11,9 +11,14 @@ import type { Incoming } from "./incoming.ts";
 import { FEATURES } from "./features/index.ts";
 import { kickOccupants, type KickOptions } from "./features/kick.ts";
 import { handleIq } from "./iq-handler.ts";
+import { beforeGateRefusal } from "./join.ts";
+import { withConfigNotice } from "./config-notice.ts";
+import { loggable } from "./loggable.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
-import type { Occupant } from "./occupant.ts";
+import { directInvitation } from "./direct-invitation.ts";
+import { defaultRole } from "./join.ts";
+import type { Affiliation, Occupant } from "./occupant.ts";
 import { handlePresence } from "./presence-handler.ts";
 import { Room } from "./room.ts";
 import type { RoomChange } from "./room-change.ts";
@@ -22,6 +27,7 @@ import { restoredState, storedConfig } from "./room-record.ts";
 import type { ArchivedMessage, StoredRoom } from "./storage.ts";
 import { ServiceSecret } from "./secret.ts";
 import { sessionProbe } from "./session-probe.ts";
+import type { Standing } from "./standing.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
 import { soleChild } from "./stanza.ts";
 import { Turn, type Later } from "./turn.ts";
@@ -114,7 +120,7 @@ export class MucService implements MucCore {
     this.hooks = new Hooks(options.features ?? FEATURES);
     this.#broadcaster = new Broadcaster(this.hooks);
     this.#roomDefaults = Object.freeze({ ...DEFAULT_ROOM_CONFIG, ...options.roomDefaults });
-    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, ...options.settings });
+    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, maxOccupants: 0, ...options.settings });
     this.newId = options.newId ?? (() => randomUUID());
     this.metrics = options.metrics;
     this.#logger = options.logger;
@@ -154,11 +160,12 @@ export class MucService implements MucCore {
    * answer that must read storage first is returned, for the caller to run
    * once the turn is over (hooks.ts `Deferred`).
    */
-  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean } = {}): Later | undefined {
+  handle(stanza: Element, out: Element[], options: { asNonOccupant?: boolean; standing?: Standing | undefined } = {}): Later | undefined {
     const turn = new Turn(this.now(), out);
     const inc = this.#incoming(stanza, turn);
     if (!inc) return undefined;
-    const incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
+    let incoming: Incoming = options.asNonOccupant && inc.occupant ? { ...inc, occupant: undefined } : inc;
+    if (options.standing) incoming = { ...incoming, standing: options.standing };
     const mark = out.length;
     try {
       switch (stanza.name) {
@@ -220,7 +227,12 @@ export class MucService implements MucCore {
     const prepared = prepareNick(to.resource);
     if (!("nick" in prepared)) return undefined;
     const occupant = room?.sessions.get(from.full);
-    if (!occupant) return ask("join", prepared.nick);
+    if (!occupant) {
+      // A join the room refuses for sure (§9.1 a ban) needs no HTTP request: handle() refuses it.
+      const attempt = { core: this, room, from, nick: prepared.nick, stanza, affiliation: room?.affiliationOf(from.bare) ?? "none" } as const;
+      if (beforeGateRefusal(this, attempt)) return undefined;
+      return ask("join", prepared.nick);
+    }
     if (prepared.nick === occupant.nick) return undefined; // a presence update (§7.7)
     return ask("nick-change", prepared.nick);
   }
@@ -252,6 +264,78 @@ export class MucService implements MucCore {
     if (occupants.length === 0) return { refused: "nobody" };
     this.kick(room, occupants, { reason, cause: "kick" }, out);
     return { kicked: occupants.map((o) => o.nick) };
+  }
+
+  /**
+   * A room made by the operator, not by a join (the HTTP room API's
+   * create_room): it has no owner until one is named, and the configuration
+   * `configure` makes of the defaults (it may throw: then nothing happens).
+   * `undefined` when the room is already in memory.
+   */
+  openRoom(roomJid: string, out: Element[], configure: (defaults: RoomConfig) => RoomConfig = (d) => d): Room | undefined {
+    const jid = this.#roomJid(roomJid);
+    if (this.#rooms.has(jid.bare)) return undefined;
+    const config = Object.freeze({ ...configure(this.#roomDefaults) });
+    const turn = new Turn(this.now(), out);
+    const room = this.#newRoom(jid.bare, jid.local, turn.now, config);
+    this.#rooms.set(room.jid, room);
+    room.created(this.domain, turn);
+    return room;
+  }
+
+  /** §10.9 destroy by the operator: every occupant gets the destroy presence. `false` when the room is not in memory. */
+  destroy(roomJid: string, how: { reason?: string | undefined; alternate?: string | undefined }, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    this.destroyRoom(room, how, new Turn(this.now(), out));
+    return true;
+  }
+
+  /** Replace a room's configuration (as a §10.2 form would); occupants get 104 when it changed. `false`: no such room. */
+  configure(roomJid: string, config: RoomConfig, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    const turn = new Turn(this.now(), out);
+    withConfigNotice(this, room, turn, () => room.configure(config, turn));
+    return true;
+  }
+
+  /**
+   * §9 by the operator: set `jid`'s affiliation (a bare JID, normalised). An
+   * outcast is banned: its occupants are removed with 301 (§9.1). Occupants
+   * whose affiliation now makes them moderators, or no longer does, get that
+   * role (§5.1.2). `false` when the room is not in memory.
+   */
+  setAffiliation(roomJid: string, jid: string, affiliation: Affiliation, reason: string | undefined, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    const turn = new Turn(this.now(), out);
+    const previous = room.affiliationOf(jid);
+    room.setAffiliation(jid, affiliation, { reason }, turn);
+    for (const occupant of [...room.occupants.values()]) {
+      if (occupant.bare !== jid) continue;
+      if (affiliation === "outcast") {
+        room.remove(occupant, { cause: "ban", reason }, turn);
+        continue;
+      }
+      const wasModerator = previous === "owner" || previous === "admin";
+      const role =
+        affiliation === "owner" || affiliation === "admin" ? "moderator" : wasModerator ? defaultRole(this, room, jid, affiliation) : occupant.role;
+      if (role !== "none" && role !== occupant.role) room.setRole(occupant, role, { reason }, turn);
+    }
+    return true;
+  }
+
+  /**
+   * XEP-0249 direct invitations from the room to each bare JID not already
+   * an occupant (ejabberd's send_direct_invitation). `false`: no such room.
+   */
+  inviteDirectly(roomJid: string, users: readonly string[], how: { password?: string | undefined; reason?: string | undefined }, out: Element[]): boolean {
+    const room = this.room(roomJid);
+    if (!room) return false;
+    const inRoom = new Set([...room.occupants.values()].map((o) => o.bare));
+    for (const user of new Set(users)) if (!inRoom.has(user)) out.push(directInvitation(room.jid, user, how));
+    return true;
   }
 
   /** Every session of every occupant in memory, as (room, session) pairs. */
@@ -307,6 +391,12 @@ export class MucService implements MucCore {
 
   // --- private ----------------------------------------------------------------
 
+  #roomJid(text: string): Jid {
+    const jid = parseJid(text);
+    if (!jid || !jid.local || jid.resource || jid.domain !== this.domain) throw new TypeError(`roomJid: '${text}' is not a room JID of ${this.domain}`);
+    return jid;
+  }
+
   #newRoom(jid: string, node: string, createdAt: number, config: RoomConfig = this.#roomDefaults): Room {
     return new Room({
       jid,
@@ -320,8 +410,15 @@ export class MucService implements MucCore {
   }
 
   #changed(room: Room, change: RoomChange, turn: Turn): void {
-    this.#broadcaster.apply(room, change, turn);
-    this.hooks.changed(room, change, turn);
+    if (change.kind === "affiliation-changed") {
+      // Features may answer an affiliation change by removing the occupant (§9.4 321 in a
+      // members-only room): then the room shows only that removal, not the new affiliation first.
+      this.hooks.changed(room, change, turn);
+      this.#broadcaster.apply(room, change, turn);
+    } else {
+      this.#broadcaster.apply(room, change, turn);
+      this.hooks.changed(room, change, turn);
+    }
     for (const listener of this.#listeners) {
       try {
         listener(room, change, turn);
@@ -376,7 +473,7 @@ export class MucService implements MucCore {
     if (err instanceof StanzaError) {
       error = err;
     } else {
-      this.#logger?.error({ err, stanza: stanza.toString() }, "bug: stanza handler threw");
+      this.#logger?.error({ err, stanza: loggable(stanza) }, "bug: stanza handler threw");
       error = new StanzaError("wait", "internal-server-error");
     }
     // Answer from the address asked when it is ours; never from another

@@ -175,3 +175,6 @@ export interface Storage {
   /** Commit, then release the connection/file. */
   close(): Promise<void>;
 }
+
+/** The reads a deferred answer may make (hooks.ts Deferred): the router gives them the storage. */
+export type StorageReads = Pick<Storage, "queryArchive" | "listPublicRooms" | "getArchived" | "recentMessages">;

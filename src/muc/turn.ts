@@ -1,6 +1,6 @@
 import type { Element } from "@xmpp/xml";
 import type { MaybePromise } from "./storage.ts";
-import type { StorageReads } from "./hooks.ts";
+import type { StorageReads } from "./storage.ts";
 
 /** What is left of a turn once storage answers: the stanzas to send then, in order. */
 export interface Later {

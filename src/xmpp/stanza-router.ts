@@ -8,7 +8,7 @@ import type { EntryRequest, MucService } from "../muc/service.ts";
 import { errorReply, refuse } from "../muc/stanza-error.ts";
 import { StanzaError } from "../errors.ts";
 import type { RoomLoader } from "../room-loader.ts";
-import type { StorageReads } from "../muc/hooks.ts";
+import type { StorageReads } from "../muc/storage.ts";
 import type { Later } from "../muc/turn.ts";
 import { serialize } from "./serialize.ts";
 import type { EventRate } from "./event-rate.ts";
@@ -287,7 +287,9 @@ export class StanzaRouter {
       // 332), so admitting the user now would leave it in a room nobody serves.
       out.push(shuttingDown(stanza));
     } else if (decision.allowed) {
-      this.#later(stanza, this.#o.service.handle(stanza, out), out);
+      // The answer's affiliation and role concern a join only (README "Join authorization").
+      const standing = request.kind === "join" ? decision.standing : undefined;
+      this.#later(stanza, this.#o.service.handle(stanza, out, { standing }), out);
     } else if (decision === STORAGE_FAILED) {
       out.push(...storageFailed([stanza]));
     } else if (decision.limited) {

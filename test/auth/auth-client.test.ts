@@ -93,6 +93,9 @@ beforeAll(() => {
           return new Response('{"allowed":true,"x":{"allowed":false,"y":["allowed"]},"s":"\\"allowed\\":"}');
         case "/echo":
           return Response.json({ allowed: true });
+        case "/answer":
+          // The answer is the JSON in ?body= (the standing cases).
+          return new Response(url.searchParams.get("body"), { headers: { "content-type": "application/json" } });
         default:
           return new Response("not found", { status: 404 });
       }
@@ -112,6 +115,59 @@ function client(path: string, extra: Partial<ConstructorParameters<typeof AuthCl
 function lastSeen(): Seen {
   return seen[seen.length - 1]!;
 }
+
+/** A client whose service answers exactly `body`. */
+function answering(body: unknown): AuthClient {
+  return client(`/answer?body=${encodeURIComponent(JSON.stringify(body))}`);
+}
+
+describe("AuthClient reads the standing an allow carries", () => {
+  test("affiliation and role come back with the allow", async () => {
+    expect(await answering({ allowed: true, affiliation: "owner", role: "moderator" }).ask(Q)).toEqual({
+      allowed: true,
+      standing: { affiliation: "owner", role: "moderator" },
+    });
+  });
+
+  test("either alone is kept alone", async () => {
+    expect(await answering({ allowed: true, affiliation: "member" }).ask(Q)).toEqual({ allowed: true, standing: { affiliation: "member" } });
+    expect(await answering({ allowed: true, role: "visitor" }).ask(Q)).toEqual({ allowed: true, standing: { role: "visitor" } });
+  });
+
+  test("every word the README lists is accepted", async () => {
+    for (const affiliation of ["owner", "admin", "member", "none"]) {
+      expect(await answering({ allowed: true, affiliation }).ask(Q)).toEqual({ allowed: true, standing: { affiliation } } as never);
+    }
+    for (const role of ["moderator", "participant", "visitor"]) {
+      expect(await answering({ allowed: true, role }).ask(Q)).toEqual({ allowed: true, standing: { role } } as never);
+    }
+  });
+
+  test("an unknown affiliation or role is a failure (fail closed), naming the value", async () => {
+    expect(await answering({ allowed: true, affiliation: "outcast" }).ask(Q)).toEqual({
+      allowed: false,
+      failure: true,
+      reason: 'invalid affiliation "outcast": must be one of owner, admin, member, none',
+    });
+    expect(await answering({ allowed: true, role: "Moderator" }).ask(Q)).toEqual({
+      allowed: false,
+      failure: true,
+      reason: 'invalid role "Moderator": must be one of moderator, participant, visitor',
+    });
+  });
+
+  test("null, a number or an object is no affiliation: failure", async () => {
+    for (const affiliation of [null, 3, { a: 1 }, ""]) {
+      const a = await answering({ allowed: true, affiliation }).ask(Q);
+      expect(a).toMatchObject({ allowed: false, failure: true });
+    }
+    expect(await answering({ allowed: true, role: null }).ask(Q)).toMatchObject({ allowed: false, failure: true });
+  });
+
+  test("a denial's standing is not looked at: it stays a denial", async () => {
+    expect(await answering({ allowed: false, error: "no", affiliation: "bogus" }).ask(Q)).toEqual({ allowed: false, failure: false, reason: "no" });
+  });
+});
 
 describe("AuthClient answers", () => {
   test("2xx with allowed: true is allowed", async () => {

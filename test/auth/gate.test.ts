@@ -99,6 +99,41 @@ describe("Gate decisions", () => {
   });
 });
 
+describe("Gate standing (affiliation and role with the allow)", () => {
+  const owner = { affiliation: "owner", role: "moderator" } as const;
+
+  test("an allow's standing comes back with the decision, and again from the cache", async () => {
+    const client = new FakeClient(() => ({ allowed: true, standing: owner }));
+    const g = gate(client);
+    expect(await decided(g, romeo)).toEqual({ allowed: true, failure: false, reason: "", source: "fetch", standing: owner });
+    const hit = g.decide(romeo);
+    expect(isPromise(hit)).toBe(false);
+    expect(hit).toEqual({ allowed: true, failure: false, reason: "", source: "cache", standing: owner });
+    expect(client.calls).toHaveLength(1);
+  });
+
+  test("coalesced questions share the standing of the one request", async () => {
+    const client = new FakeClient();
+    const g = gate(client);
+    const ps = [g.decide(romeo), g.decide({ ...romeo })];
+    await settle();
+    expect(client.calls).toHaveLength(1);
+    client.open[0]!.answer({ allowed: true, standing: { role: "visitor" } });
+    const [a, b] = await Promise.all(ps);
+    expect(a!.standing).toEqual({ role: "visitor" });
+    expect(b).toMatchObject({ source: "coalesced", standing: { role: "visitor" } });
+    expect(client.calls).toHaveLength(1);
+  });
+
+  test("each question keeps its own standing; a plain allow has none", async () => {
+    const client = new FakeClient((q) => (q.nickname === "Romeo" ? { allowed: true, standing: owner } : ALLOW));
+    const g = gate(client);
+    expect((await decided(g, romeo)).standing).toEqual(owner);
+    expect((await decided(g, juliet)).standing).toBeUndefined();
+    expect((g.decide(juliet) as Decision).standing).toBeUndefined();
+  });
+});
+
 describe("Gate failures", () => {
   test("a failure is never cached: the next question asks again", async () => {
     const client = new FakeClient(() => fail("HTTP 502"));

@@ -11,5 +11,8 @@ test("npm run demo starts the stack, runs the tour with real clients, and stops 
   expect(out).toContain("✓ alice says hello; bob receives it");
   expect(out).toContain("✗ carol joins staff@rooms.localhost — refused");
   expect(out).toMatch(/POST \/muc_kick → 200; bob gets unavailable with 307 and reason "demo kick"/);
+  expect(out).toContain('✓ alice makes lobby persistent and names it "The Lobby" — result');
+  expect(out).toMatch(/✓ carol joins lobby after the restart and gets its history: "Hello, Bob!" from lobby@rooms.localhost\/Alice, sent \d{4}-/);
+  expect(out).toContain("✓ alice never left: no leave, no rejoin");
   expect(out).toContain("Connect your own client");
 }, 60_000);

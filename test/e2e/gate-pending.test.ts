@@ -157,6 +157,12 @@ describe("ordering while a join is pending", () => {
     const [bob, alice] = await Promise.all([rig.client("bob"), rig.client("alice")]);
     const room = `early-iq@${ROOMS}`;
     await joinRoom(bob, `${room}/bob`);
+    // Hidden: a public room shows its subject and head count to anyone (XEP-0045 §6.4, as Prosody).
+    const hide = await bob.iq(
+      xml("iq", { type: "set", to: room }, xml("query", { xmlns: "http://jabber.org/protocol/muc#owner" },
+        xml("x", { xmlns: "jabber:x:data", type: "submit" }, xml("field", { var: "muc#roomconfig_publicroom" }, xml("value", {}, "0"))))),
+    );
+    expect(hide.attrs.type).toBe("result");
     await bob.send(xml("message", { to: room, type: "groupchat" }, xml("subject", {}, "inside only")));
     await bob.waitFor((s) => s.name === "message" && s.getChildText("subject") === "inside only");
     hangFor("alice");
@@ -170,7 +176,7 @@ describe("ordering while a join is pending", () => {
     const info = await alice.waitFor({ name: "iq", id: "info-1" });
     expect(alice.stanzas.indexOf(self)).toBeLessThan(alice.stanzas.indexOf(info));
     expect(info.attrs.type).toBe("result");
-    // Asked before alice was an occupant: no subject, no head count.
+    // Asked before alice was an occupant of the hidden room: no subject, no head count.
     expect(info.toString()).not.toContain("inside only");
     expect(info.toString()).not.toContain("muc#roominfo_occupants");
   });

@@ -123,7 +123,14 @@ describe("the built binary against a real Prosody", () => {
   const rig = useRig({ mucgates: {} });
 
   test("--config FILE serves joins, messages and the gate, and SIGTERM ends it with 332 and exit 0", async () => {
-    const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, command: [binary], cwd: dir, env: { PATH: BARE_PATH } });
+    const mucgate = await startMucgate({
+      prosody: rig.prosody,
+      authUrl: rig.auth.url,
+      command: [binary],
+      cwd: dir,
+      env: { PATH: BARE_PATH },
+      config: { muc_keep_occupants_on_restart: false },
+    });
     rig.afterTest(() => mucgate.stop());
     const room = `lounge@${rig.prosody.componentDomain}`;
     const alice = await rig.client("alice");

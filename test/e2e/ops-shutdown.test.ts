@@ -31,8 +31,12 @@ const rig = useRig({
 });
 
 async function launch(): Promise<MucgateProcess> {
-  // Cache off: every join asks the gate, so tests control each one.
-  const m = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0 } });
+  // Cache off: every join asks the gate, so tests control each one. 332 on stop (§15.7.2), not the default restart that keeps occupants.
+  const m = await startMucgate({
+    prosody: rig.prosody,
+    authUrl: rig.auth.url,
+    config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0, muc_keep_occupants_on_restart: false },
+  });
   mucgates.push(m);
   return m;
 }

@@ -24,7 +24,9 @@ export class RecordingGate implements DecisionForgetter {
  * The HTTP app over a real MucService in memory: users join by presence
  * stanzas, and what the app sends over the component link is captured.
  */
-export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string } = {}) {
+export function httpFixture(options: { gate?: DecisionForgetter | null; state?: string; apiAuthorization?: string } = {}) {
+  /** Timers the room API set, run by the test (`timers.splice(0).forEach(t => t.fn())`). */
+  const timers: { ms: number; fn: () => void }[] = [];
   const service = new MucService({ domain: DOMAIN, secret: "test" });
   const metrics = new Metrics();
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
@@ -37,6 +39,9 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     service,
     send: (stanzas) => sent.push(...stanzas),
     kickAuthorization: AUTH,
+    apiAuthorization: options.apiAuthorization,
+    roomService: service,
+    schedule: (ms, fn) => void timers.push({ ms, fn }),
     decisions: gate,
   });
 
@@ -49,6 +54,7 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     });
 
   return {
+    timers,
     service,
     metrics,
     sent,

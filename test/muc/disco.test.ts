@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import type { Element } from "@xmpp/xml";
-const RSM = "http://jabber.org/protocol/rsm";
 import { DATA, DISCO_INFO, DISCO_ITEMS, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, errorCondition, fixture } from "./fixture.ts";
 
 /** XEP-0030 discovery of the service (XEP-0045 §6.1-6.3) and of a room (§6.4-6.5). */
@@ -12,6 +11,8 @@ const ROOM = `lobby@${DOMAIN}`;
 const features = (query: Element) => query.getChildren("feature").map((f) => f.attrs.var);
 const formValue = (query: Element, name: string) =>
   query.getChild("x", DATA)!.getChildren("field").find((f) => f.attrs.var === name)?.getChildText("value");
+
+const RSM = "http://jabber.org/protocol/rsm";
 
 describe("service discovery", () => {
   test("the service is a conference/text service supporting MUC, disco, ping and occupant ids", () => {
@@ -51,12 +52,12 @@ describe("service discovery", () => {
     expect(formValue(query, "FORM_TYPE")).toBe("http://jabber.org/protocol/muc#roominfo");
   });
 
-  test("only occupants learn the head count and subject from disco#info; outsiders see what the owner published", () => {
+  test("a public room shows its head count and subject to anyone (room browsers, as Prosody); occupants see them too", () => {
     const f = fixture();
     f.join(ALICE, "lobby", "Alice");
     const outsider = f.iq(STRANGER, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
-    expect(formValue(outsider, "muc#roominfo_occupants")).toBeUndefined();
-    expect(formValue(outsider, "muc#roominfo_subject")).toBeUndefined();
+    expect(formValue(outsider, "muc#roominfo_occupants")).toBe("1");
+    expect(formValue(outsider, "muc#roominfo_subject")).toBe("");
     expect(formValue(outsider, "muc#roominfo_description")).toBe("");
     const inside = f.iq(ALICE, ROOM, "get", `<query xmlns='${DISCO_INFO}'/>`)[0]!.getChild("query")!;
     expect(formValue(inside, "muc#roominfo_occupants")).toBe("1");
@@ -75,7 +76,7 @@ describe("service discovery", () => {
     expect(items.getChildren("item").map((i) => i.attrs.jid)).toEqual([ROOM]);
   });
 
-  test("disco#items on the service lists the public rooms with their names, by JID", () => {
+  test("disco#items on the service lists the public rooms with their names, in JID order", () => {
     const f = fixture();
     f.join(ALICE, "lobby", "Alice");
     f.join(ALICE, "kitchen", "Alice");
@@ -85,61 +86,37 @@ describe("service discovery", () => {
       [`kitchen@${DOMAIN}`, "The Kitchen"],
       [ROOM, "lobby"],
     ]);
-    expect(items.getChild("set", RSM)).toBeUndefined();
+    expect(items.getChild("set", RSM)).toBeUndefined(); // one page, nothing asked: no paging shown
   });
 
-  describe("disco#items pages (XEP-0059)", () => {
-    const rooms = (f: ReturnType<typeof fixture>, n: number) => {
-      for (let i = 0; i < n; i++) f.join(ALICE, `r${String(i).padStart(3, "0")}`, "Alice");
-    };
-    const page = (f: ReturnType<typeof fixture>, set = "") => {
-      const query = f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'>${set}</query>`)[0]!.getChild("query", DISCO_ITEMS)!;
-      const rsm = query.getChild("set", RSM);
-      return {
-        jids: query.getChildren("item").map((i) => i.attrs.jid!.split("@")[0]),
-        first: rsm?.getChildText("first"),
-        index: rsm?.getChild("first")?.attrs.index,
-        last: rsm?.getChildText("last"),
-        count: rsm?.getChildText("count"),
-      };
-    };
+  test("disco#items lists persistent rooms nobody is in (from storage)", () => {
+    const f = fixture();
+    f.join(ALICE, "lobby", "Alice");
+    f.iq(ALICE, ROOM, "set", `<query xmlns='${MUC_OWNER}'><x xmlns='${DATA}' type='submit'><field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>`);
+    f.leave(ALICE, "lobby", "Alice");
+    f.restart();
+    expect(f.service.room(ROOM)).toBeUndefined();
+    const items = f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'/>`)[0]!.getChild("query", DISCO_ITEMS)!;
+    expect(items.getChildren("item").map((i) => i.attrs.jid)).toEqual([ROOM]);
+  });
 
-    test("without <set/> the list stops at 100 items and says how many there are", () => {
-      const f = fixture();
-      rooms(f, 130);
-      const p = page(f);
-      expect(p.jids).toHaveLength(100);
-      expect(p.jids[0]).toBe("r000");
-      expect(p).toMatchObject({ first: `r000@${DOMAIN}`, index: "0", last: `r099@${DOMAIN}`, count: "130" });
-    });
-
-    test("<max> and <after> walk the list; the page after the last is empty with the count", () => {
-      const f = fixture();
-      rooms(f, 25);
-      const one = page(f, `<set xmlns='${RSM}'><max>10</max></set>`);
-      expect(one.jids).toEqual(Array.from({ length: 10 }, (_, i) => `r${String(i).padStart(3, "0")}`));
-      const two = page(f, `<set xmlns='${RSM}'><max>10</max><after>${one.last}</after></set>`);
-      expect(two).toMatchObject({ first: `r010@${DOMAIN}`, index: "10", last: `r019@${DOMAIN}`, count: "25" });
-      const three = page(f, `<set xmlns='${RSM}'><max>10</max><after>${two.last}</after></set>`);
-      expect(three.jids).toHaveLength(5);
-      const none = page(f, `<set xmlns='${RSM}'><max>10</max><after>${three.last}</after></set>`);
-      expect(none).toMatchObject({ jids: [], first: null, count: "25" });
-    });
-
-    test("<before/> gives the last page, <before>X</before> the page before X; <max>0</max> only counts", () => {
-      const f = fixture();
-      rooms(f, 25);
-      expect(page(f, `<set xmlns='${RSM}'><max>10</max><before/></set>`)).toMatchObject({ first: `r015@${DOMAIN}`, index: "15", last: `r024@${DOMAIN}` });
-      expect(page(f, `<set xmlns='${RSM}'><max>10</max><before>r015@${DOMAIN}</before></set>`)).toMatchObject({ first: `r005@${DOMAIN}`, last: `r014@${DOMAIN}` });
-      expect(page(f, `<set xmlns='${RSM}'><max>0</max></set>`)).toMatchObject({ jids: [], count: "25" });
-    });
-
-    test("a <max> over 100 still gets 100; a <max> that is no number is bad-request", () => {
-      const f = fixture();
-      rooms(f, 120);
-      expect(page(f, `<set xmlns='${RSM}'><max>1000</max></set>`).jids).toHaveLength(100);
-      expect(errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><max>lots</max></set></query>`)[0]!)).toBe("bad-request");
-    });
+  test("disco#items pages with XEP-0059: max, after, first/last/count; at most 100 a page whatever is asked", () => {
+    const f = fixture();
+    for (let i = 0; i < 105; i++) f.join(ALICE, `r${String(i).padStart(3, "0")}`, "Alice");
+    const page = (set: string) => f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'>${set}</query>`)[0]!.getChild("query", DISCO_ITEMS)!;
+    const jids = (q: ReturnType<typeof page>) => q.getChildren("item").map((i) => i.attrs.jid!.split("@")[0]);
+    const first = page(`<set xmlns='${RSM}'><max>2</max></set>`);
+    expect(jids(first)).toEqual(["r000", "r001"]);
+    const set = first.getChild("set", RSM)!;
+    expect([set.getChildText("first"), set.getChildText("last"), set.getChildText("count")]).toEqual([`r000@${DOMAIN}`, `r001@${DOMAIN}`, "105"]);
+    expect(jids(page(`<set xmlns='${RSM}'><max>2</max><after>r001@${DOMAIN}</after></set>`))).toEqual(["r002", "r003"]);
+    const unasked = page("");
+    expect(unasked.getChildren("item")).toHaveLength(100);
+    expect(unasked.getChild("set", RSM)!.getChildText("count")).toBe("105");
+    expect(page(`<set xmlns='${RSM}'><max>1000</max></set>`).getChildren("item")).toHaveLength(100);
+    expect(errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><max>lots</max></set></query>`)[0]!)).toBe(
+      "bad-request",
+    );
   });
 
   test("disco#items on a room reveals no occupants", () => {

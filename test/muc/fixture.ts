@@ -40,14 +40,14 @@ export interface FixtureOptions extends Partial<MucServiceOptions> {
 /** A MUC service in memory with a controllable clock: stanza strings in, stanzas out. */
 export function fixture(options: FixtureOptions = {}) {
   let clock = Date.parse("2026-01-01T00:00:00Z");
-  const { storage, ...serviceOptions } = options;
+  const { storage = new MemoryStorage(), ...serviceOptions } = options;
   const build = () => {
     const s = new MucService({ domain: DOMAIN, now: () => clock, secret: "test", ...serviceOptions });
     if (storage) s.subscribe(recorder(storage));
     return { service: s, loader: storage ? new RoomLoader({ service: s, source: storage, logger: silentLogger }) : undefined };
   };
   let { service, loader } = build();
-  const send = (stanza: string | Element, opts?: { asNonOccupant?: boolean }): Element[] => {
+  const send = (stanza: string | Element, opts?: Parameters<MucService["handle"]>[2]): Element[] => {
     const out: Element[] = [];
     const element = typeof stanza === "string" ? xml(stanza) : stanza;
     const to = element.attrs.to?.split("/")[0];
@@ -100,6 +100,14 @@ export function fixture(options: FixtureOptions = {}) {
     /** A private message to `room/nick` (§7.5). */
     whisper(from: string, room: string, nick: string, body: string, type = "chat", id = "pm1") {
       return send(`<message type='${type}' id='${id}' from='${from}' to='${room}@${DOMAIN}/${nick}'><body>${body}</body></message>`);
+    },
+    /** Submit the §10.2 configuration form with these fields (each one value, or several) as `from`; returns what was sent. */
+    configure(from: string, room: string, fields: Record<string, string | readonly string[]>, id = "cfg1") {
+      const body = Object.entries(fields)
+        .map(([k, v]) => `<field var='${k}'>${(typeof v === "string" ? [v] : v).map((x) => `<value>${x}</value>`).join("")}</field>`)
+        .join("");
+      const form = `<x xmlns='${DATA}' type='submit'><field var='FORM_TYPE'><value>${MUC_ROOMCONFIG}</value></field>${body}</x>`;
+      return iq(from, `${room}@${DOMAIN}`, "set", `<query xmlns='${MUC_OWNER}'>${form}</query>`, id);
     },
     /** A muc#admin kick (§8.2) sent by `from`. */
     kick(from: string, room: string, nick: string, reason?: string, id = "kick1") {

@@ -85,10 +85,10 @@ describe("groupchat messages", () => {
     expect(errorCondition(out[0]!)).toBe("not-acceptable");
   });
 
-  test("to a room that does not exist: item-not-found", () => {
+  test("to a room that does not exist: not-acceptable, so a client that believes it is joined rejoins (XEP-0410 §3.2)", () => {
     const f = room();
     const out = f.say(ALICE, "nowhere", "hello?");
-    expect(errorCondition(out[0]!)).toBe("item-not-found");
+    expect(errorCondition(out[0]!)).toBe("not-acceptable");
   });
 
   test("a message to the room that is neither groupchat nor an invitation is refused", () => {

@@ -26,6 +26,20 @@ describe("changing nickname", () => {
     expect(lastOld).toBeLessThan(firstNew);
   });
 
+  test("the 303 carries only the muc#user <x/> and occupant-id, not the payload: a client reading the first <x/> finds the rename", () => {
+    const f = room3();
+    const vcard = "<x xmlns='vcard-temp:x:update'><photo>abc</photo></x><show>away</show>";
+    f.presence(BOB, "lobby", "Bob", vcard);
+    const out = f.presence(BOB, "lobby", "Robert", vcard);
+    const unavailable = to(out, ALICE)[0]!;
+    expect(unavailable.children.map((c) => (typeof c === "string" ? c : `${c.name}:${c.attrs.xmlns}`))).toEqual([
+      "x:http://jabber.org/protocol/muc#user",
+      "occupant-id:urn:xmpp:occupant-id:0",
+    ]);
+    // The new nick's presence shows the payload again.
+    expect(to(out, ALICE)[1]!.getChild("x", "vcard-temp:x:update")).toBeDefined();
+  });
+
   test("the changer's own copies carry 110, the others' do not", () => {
     const f = room3();
     const out = f.presence(BOB, "lobby", "Robert");

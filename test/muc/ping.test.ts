@@ -53,13 +53,13 @@ describe("XEP-0410 self-ping", () => {
     expect(errorCondition(f.iq(BOB, `${ROOM}/Bob`, "get", ping)[0]!)).toBe("not-acceptable");
   });
 
-  test("after the room is gone, a self-ping is refused (the client must rejoin)", () => {
+  test("after the room is gone, a self-ping is not-acceptable, not item-not-found (the client must rejoin, §3.2)", () => {
     const f = fixture();
     f.join(ALICE, "lobby", "Alice");
     f.leave(ALICE, "lobby", "Alice");
     const out = f.iq(ALICE, `${ROOM}/Alice`, "get", ping);
     expect(out).toHaveLength(1);
-    expect(out[0]!.attrs.type).toBe("error");
+    expect(errorCondition(out[0]!)).toBe("not-acceptable");
   });
 
   test("after a nick change the self-ping to the new nick succeeds", () => {

@@ -55,9 +55,9 @@ describe("private messages", () => {
     expect(errorCondition(out[0]!)).toBe("item-not-found");
   });
 
-  test("to an occupant of a room that does not exist: item-not-found", () => {
+  test("to an occupant of a room that does not exist: not-acceptable (not joined, XEP-0410 §3.2)", () => {
     const f = room();
-    expect(errorCondition(f.whisper(ALICE, "nowhere", "Bob", "x")[0]!)).toBe("item-not-found");
+    expect(errorCondition(f.whisper(ALICE, "nowhere", "Bob", "x")[0]!)).toBe("not-acceptable");
   });
 
   test("from someone not in the room: not-acceptable, not delivered", () => {

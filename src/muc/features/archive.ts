@@ -29,12 +29,14 @@ export function isArchived(core: MucCore, room: Room): boolean {
 }
 
 /**
- * Who may read a room's archive (as Prosody's mod_muc_mam): its occupants,
- * and anyone the room would let in — never an outcast.
+ * Who may read a room's archive (as Prosody's mod_muc_mam): its occupants;
+ * in a members-only room members and above; elsewhere anyone but outcasts.
  */
 function mayQuery({ room, occupant, from }: IqContext): boolean {
   if (occupant) return true;
-  return room!.affiliationOf(from.bare) !== "outcast";
+  const affiliation = room!.affiliationOf(from.bare);
+  if (room!.config.membersOnly) return affiliation === "member" || affiliation === "admin" || affiliation === "owner";
+  return affiliation !== "outcast";
 }
 
 function instant(name: string, value: string | undefined): number | undefined {

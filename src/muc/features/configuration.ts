@@ -1,6 +1,7 @@
 import type { Element } from "@xmpp/xml";
 import { formElement, readForm, type FieldSpec } from "../data-form.ts";
-import type { ConfigDraft, Feature, IqContext } from "../hooks.ts";
+import { withConfigNotice } from "../config-notice.ts";
+import type { ConfigDraft, ConfigField, Feature, IqContext } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
@@ -10,8 +11,10 @@ import { element } from "../stanza.ts";
  * only. The form is every feature's `config` fields; a submission is read
  * field by field into a draft, and applied only if no field refused it.
  * Rooms are instant: a client that got 201 submits an empty form (§10.1.2)
- * and gets a plain result. Fields the form never offered are ignored, as
- * XEP-0004 allows.
+ * and gets a plain result. Every field offered is honoured or the form is
+ * refused (not-acceptable naming the field); fields the form never offered
+ * (other servers' extensions in a client's preset) are ignored, as XEP-0004
+ * allows, so a preset never breaks room creation.
  */
 
 function onlyOwners({ occupant }: IqContext): void {
@@ -23,8 +26,10 @@ function form({ core, room }: IqContext): Element {
   const fields: FieldSpec[] = [{ var: "FORM_TYPE", type: "hidden", value: NS.MUC_ROOMCONFIG }];
   for (const f of core.hooks.config) {
     if (f.offered && !f.offered(core)) continue;
-    const value = f.value(r);
-    fields.push({ var: f.var, type: f.type, label: f.label, value: typeof value === "string" ? value : value.join("\n") });
+    const value = f.value(r, core);
+    const options = typeof f.options === "function" ? f.options(core) : f.options;
+    const shown = typeof value === "string" ? { value } : f.type === "jid-multi" ? { values: value } : { value: value.join("\n") };
+    fields.push({ var: f.var, type: f.type, label: f.label, ...shown, ...(options ? { options } : {}) });
   }
   return element("query", { xmlns: NS.MUC_OWNER }, [formElement("form", `Configuration for ${r.jid}`, fields)]);
 }
@@ -39,12 +44,20 @@ function submit({ core, room, payload, turn }: IqContext): undefined {
   }
   const r = room!;
   const draft: ConfigDraft = { ...r.config };
+  const accepted: [ConfigField, readonly string[]][] = [];
   for (const f of core.hooks.config) {
     if (f.offered && !f.offered(core)) continue;
     const values = submitted.values.get(f.var) ?? f.aliases?.map((name) => submitted.values.get(name)).find((v) => v !== undefined);
-    if (values !== undefined) f.submit(values, draft, r, core);
+    if (values !== undefined) {
+      f.submit(values, draft, r, core);
+      accepted.push([f, values]);
+    }
   }
-  r.configure(draft, turn);
+  withConfigNotice(core, r, turn, () => {
+    r.configure(draft, turn);
+    // What fields change besides the configuration (§10.2 roomowners, roomadmins), now that none refused.
+    for (const [f, values] of accepted) f.apply?.(values, r, core, turn);
+  });
   return undefined;
 }
 

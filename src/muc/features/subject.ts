@@ -43,12 +43,8 @@ function delayed(room: Room, subject: Subject): Element {
 export const subject: Feature = {
   name: "subject",
   config: [booleanField("muc#roomconfig_changesubject", "Allow anyone to set the room's subject", "changeSubject")],
-  roomInfo(room, asker) {
-    const fields = [{ var: "muc#roomconfig_changesubject", value: room.config.changeSubject ? "1" : "0" }];
-    // What happens inside is for occupants: a user the gate keeps out learns nothing of the room.
-    if (asker === "occupant") fields.push({ var: "muc#roominfo_subject", value: room.subject?.text ?? "" });
-    return fields;
-  },
+  // The subject itself is in room-info.ts, shown as the room's kind allows.
+  roomInfo: (room) => [{ var: "muc#roomconfig_changesubject", value: room.config.changeSubject ? "1" : "0" }],
   groupchat: [
     {
       priority: 100,

@@ -3,7 +3,7 @@ import type { Server } from "bun";
 /**
  * A real HTTP authorization service for tests (the protocol of Prosody's
  * mod_muc_http_auth, which mucgate speaks):
- *   GET <url>?userJID=…&mucJID=…&nickname=…  →  200 {"allowed": true|false, "error"?: "…"}
+ *   GET <url>?userJID=…&mucJID=…&nickname=…  →  200 {"allowed": true|false, "error"?: "…", "affiliation"?, "role"?}
  * Every request is recorded; how it is answered is a `Behaviour`, chosen per
  * request by a fixed default, a queue of one-shot answers, or a function of
  * the request — so tests can stage allow, deny, 5xx, garbage, hangs and slow
@@ -11,7 +11,8 @@ import type { Server } from "bun";
  */
 
 export type Behaviour =
-  | { kind: "allow" }
+  /** `{"allowed": true}`, plus `with`'s fields (an `affiliation`, a `role`). */
+  | { kind: "allow"; with?: Record<string, unknown> }
   | { kind: "deny"; error: string }
   /** Any status with a JSON-encoded body (or none). */
   | { kind: "status"; status: number; body?: unknown }
@@ -24,7 +25,7 @@ export type Behaviour =
   /** Status 200 and the first bytes of a body, then nothing more until the client gives up. */
   | { kind: "stall"; prefix: string };
 
-export const allow = (): Behaviour => ({ kind: "allow" });
+export const allow = (extra?: Record<string, unknown>): Behaviour => (extra ? { kind: "allow", with: extra } : { kind: "allow" });
 export const deny = (error = "denied by test"): Behaviour => ({ kind: "deny", error });
 export const status = (code: number, body?: unknown): Behaviour => ({ kind: "status", status: code, body });
 export const raw = (body: string, code = 200, contentType = "application/json"): Behaviour => ({
@@ -94,7 +95,7 @@ export interface AuthServer {
 function respond(behaviour: Exclude<Behaviour, { kind: "hang" } | { kind: "delay" } | { kind: "stall" }>): Response {
   switch (behaviour.kind) {
     case "allow":
-      return Response.json({ allowed: true });
+      return Response.json({ allowed: true, ...behaviour.with });
     case "deny":
       return Response.json({ allowed: false, error: behaviour.error });
     case "status":

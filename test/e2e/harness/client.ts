@@ -107,6 +107,11 @@ function listStanzas(stanzas: readonly Element[], from: number): string {
   return (shown.length > 25 ? `  … ${shown.length - 25} earlier\n` : "") + lines.join("\n");
 }
 
+/** @xmpp/client's iq callee (present at runtime, missing from its types). */
+interface IqCallee {
+  get(xmlns: string, name: string, handler: () => Element): void;
+}
+
 interface Waiter {
   since: number;
   test: (stanza: Element) => boolean;
@@ -129,6 +134,11 @@ export async function connectClient(options: ConnectOptions): Promise<TestClient
   // A test client must not come back on its own after a server restart:
   // tests reconnect explicitly, and a hidden reconnect would blur assertions.
   xmpp.reconnect.stop();
+  // Every real client answers disco#info (XEP-0030; XEP-0115 caps rest on it),
+  // and mucgate's session check after a restart relies on that.
+  (xmpp as unknown as { iqCallee: IqCallee }).iqCallee.get("http://jabber.org/protocol/disco#info", "query", () =>
+    xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, xml("identity", { category: "client", type: "bot", name: "mucgate test" })),
+  );
 
   const stanzas: Element[] = [];
   const errors: Error[] = [];

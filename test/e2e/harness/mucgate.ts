@@ -67,7 +67,7 @@ export interface MucgateProcess {
   /** Signal (default SIGTERM), wait for exit (SIGKILL after 8 s), return the exit code. Idempotent. */
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** Stop, then start again with the same config file and port; waits for health unless told not to. */
-  restart(options?: { signal?: NodeJS.Signals; waitForOnline?: boolean }): Promise<void>;
+  restart(options?: { signal?: NodeJS.Signals; waitForOnline?: boolean; whileStopped?: (exitCode: number) => Promise<void> }): Promise<void>;
   /** `GET /health`. */
   health(): Promise<Response>;
   /** `POST /muc_kick` with `body` (JSON-encoded unless a string) and our Authorization unless given. */
@@ -283,7 +283,8 @@ export async function startMucgate(options: MucgateOptions): Promise<MucgateProc
       return code;
     },
     async restart(opts = {}) {
-      await stop(opts.signal);
+      const code = await stop(opts.signal);
+      await opts.whileStopped?.(code);
       spawn();
       if (opts.waitForOnline ?? true) await waitOnline(startTimeout);
     },
