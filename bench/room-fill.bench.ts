@@ -18,8 +18,8 @@ import { openSessions, type C2sSession } from "./support/c2s-driver.ts";
 import { CpuMeter } from "./support/cpu-time.ts";
 import { assert, median, progress, runStandalone, type BenchResult } from "./support/report.ts";
 
-const USERS = 1_000;
-const REPS = 2;
+const USERS = Number(process.env.BENCH_FILL_USERS ?? 1_000);
+const REPS = Number(process.env.BENCH_FILL_REPS ?? 2);
 const FILL_TIMEOUT_MS = 180_000;
 const PASSWORD = "pw";
 const MUCGATE = "rooms.localhost";
@@ -85,6 +85,7 @@ export async function roomFillBench(): Promise<BenchResult> {
         const before = meter.read();
         const join = await everyone(sessions, room, (i) => `<presence to='${room}/u${i}'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`, false);
         const used = meter.since(before);
+        if (join.done !== USERS) process.stderr.write(`${mucgate.output().slice(-3000)}\n`);
         assert(join.done === USERS, `${domain}: every join answered (${join.done} of ${USERS} within ${FILL_TIMEOUT_MS / 1000} s)`);
         fills[domain]!.push(join.ms);
         cpu[domain]!.push(Object.entries(used).map(([name, s]) => `${name} ${Math.round((100 * s) / (join.ms / 1000))} %`).join(", "));
@@ -100,7 +101,7 @@ export async function roomFillBench(): Promise<BenchResult> {
     return {
       title: `Room fill — ${USERS.toLocaleString()} occupants joining one room at once, through Prosody`,
       rows: [
-        { figure: "fill time, mucgate (median of 2)", value: ours, unit: "ms", baseline: { name: "Prosody's own MUC, same server and run", value: theirs } },
+        { figure: `fill time, mucgate (median of ${REPS})`, value: ours, unit: "ms", baseline: { name: "Prosody's own MUC, same server and run", value: theirs } },
         { figure: "joins answered, mucgate", value: USERS, unit: "count", target: { op: "=", value: USERS } },
         { figure: "component link drops", value: drops, unit: "count", target: { op: "=", value: 0 } },
       ],

@@ -179,7 +179,7 @@ export const DEFAULTS = Object.freeze({
   muc_max_held_stanzas: 100,
   muc_max_held_bytes: 1024 * 1024,
   component_ping_interval: 30,
-  component_ping_timeout: 10,
+  component_ping_timeout: 60,
   muc_http_auth_max_requests_per_user: 120,
   muc_event_rate: 0,
   muc_burst_factor: 6,

@@ -81,7 +81,7 @@ describe("defaults", () => {
       muc_max_held_stanzas: 100,
       muc_max_held_bytes: 1048576,
       component_ping_interval: 30,
-      component_ping_timeout: 10,
+      component_ping_timeout: 60,
       muc_http_auth_max_requests_per_user: 120,
       muc_event_rate: 0,
       muc_burst_factor: 6,
