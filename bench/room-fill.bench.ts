@@ -20,7 +20,7 @@ import { assert, median, progress, runStandalone, type BenchResult } from "./sup
 
 const USERS = Number(process.env.BENCH_FILL_USERS ?? 1_000);
 const REPS = Number(process.env.BENCH_FILL_REPS ?? 2);
-const FILL_TIMEOUT_MS = 180_000;
+const FILL_TIMEOUT_MS = Number(process.env.BENCH_FILL_TIMEOUT_S ?? 600) * 1000;
 const PASSWORD = "pw";
 const MUCGATE = "rooms.localhost";
 const PROSODY_MUC = "conference.localhost";
