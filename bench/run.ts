@@ -19,6 +19,7 @@ const BENCHES = [
   { name: "memory", file: "memory.bench.ts", what: "bytes per occupant and per cached decision" },
   { name: "events", file: "events.bench.ts", what: "joins/s with muc_events_url at a slow receiver vs without" },
   { name: "storage", file: "storage.bench.ts", what: "archive on/off, warm joins SQLite vs memory, MAM p99 of 1,000,000, start-up and restore (SQLite, PostgreSQL)" },
+  { name: "room-fill", file: "room-fill.bench.ts", what: "1,000 occupants into one room through Prosody: mucgate vs Prosody's own MUC" },
   { name: "prosody", file: "prosody.bench.ts", what: "end to end through a real Prosody (1,000 c2s sessions; mucgate vs echo component)" },
 ] as const;
 

@@ -100,6 +100,31 @@ export interface Config {
   readonly muc_keep_occupants_on_restart: boolean;
   /** Occupant sessions checked a second after a restart or reconnect (mucgate's addition). */
   readonly muc_session_check_rate: number;
+  /** Bytes: the largest stanza the XMPP server accepts on the component stream (Prosody's name and default). */
+  readonly component_stanza_size_limit: number;
+  /** Characters of a message body (Prosody mod_muc_limits' name). */
+  readonly muc_max_char_count: number;
+  /** Characters of a subject, a presence status and a stanza id (mucgate's additions). */
+  readonly muc_max_subject_length: number;
+  readonly muc_max_status_length: number;
+  readonly muc_max_stanza_id_length: number;
+  /** Characters of a room's name and description (ejabberd mod_muc's names). */
+  readonly max_room_name: number;
+  readonly max_room_desc: number;
+  /** Stanzas one session may have waiting behind its pending entry to a room (mucgate's addition). */
+  readonly muc_max_held_stanzas: number;
+  /** Their bytes. */
+  readonly muc_max_held_bytes: number;
+  /** Seconds without a stanza from the server before an XEP-0199 ping on the component stream; 0: never (mucgate's addition). */
+  readonly component_ping_interval: number;
+  /** Seconds a ping waits for the server before the link is given up and reconnected. */
+  readonly component_ping_timeout: number;
+  /** New questions to the authorization service per user per minute (joins, nick changes); 0: no limit (mucgate's addition). */
+  readonly muc_http_auth_max_requests_per_user: number;
+  /** Messages and presences per second per occupant session (Prosody mod_muc_limits' name); 0: no limit. */
+  readonly muc_event_rate: number;
+  /** Bursts of up to muc_event_rate × this (Prosody mod_muc_limits' name). */
+  readonly muc_burst_factor: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -144,6 +169,20 @@ export const DEFAULTS = Object.freeze({
   max_archive_query_results: 50,
   muc_keep_occupants_on_restart: true,
   muc_session_check_rate: 200,
+  component_stanza_size_limit: 512 * 1024,
+  muc_max_char_count: 65_536,
+  muc_max_subject_length: 4096,
+  muc_max_status_length: 1024,
+  muc_max_stanza_id_length: 1024,
+  max_room_name: 1024,
+  max_room_desc: 4096,
+  muc_max_held_stanzas: 100,
+  muc_max_held_bytes: 1024 * 1024,
+  component_ping_interval: 30,
+  component_ping_timeout: 60,
+  muc_http_auth_max_requests_per_user: 120,
+  muc_event_rate: 0,
+  muc_burst_factor: 6,
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -291,6 +330,7 @@ const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfi
 
 const seconds = z.number(expecting("a number of seconds >= 0 (0 = do not cache)")).min(0);
 const atLeastOne = z.number(expecting("an integer >= 1")).int().min(1); // .int() also keeps it a safe integer
+const characters = z.number(expecting("a number of characters, an integer from 1 to 1048576")).int().min(1).max(1024 * 1024);
 
 /**
  * Every key, in the contract's order, with its schema. A key without
@@ -409,6 +449,26 @@ const SCHEMAS = {
   max_archive_query_results: z.number(expecting("an integer from 1 to 10000")).int().min(1).max(10_000).default(DEFAULTS.max_archive_query_results),
   muc_keep_occupants_on_restart: z.boolean(expecting("true or false")).default(DEFAULTS.muc_keep_occupants_on_restart),
   muc_session_check_rate: z.number(expecting("a number of checks a second > 0")).gt(0).max(1_000_000).default(DEFAULTS.muc_session_check_rate),
+  // Above the room's own additions to a relayed stanza (src/xmpp/stanza-limits.ts ROOM_ADDITIONS).
+  component_stanza_size_limit: z
+    .number(expecting("a number of bytes, an integer from 32768 to 1073741824"))
+    .int()
+    .min(32_768)
+    .max(1024 ** 3)
+    .default(DEFAULTS.component_stanza_size_limit),
+  muc_max_char_count: characters.default(DEFAULTS.muc_max_char_count),
+  muc_max_subject_length: characters.default(DEFAULTS.muc_max_subject_length),
+  muc_max_status_length: characters.default(DEFAULTS.muc_max_status_length),
+  muc_max_stanza_id_length: characters.default(DEFAULTS.muc_max_stanza_id_length),
+  max_room_name: characters.default(DEFAULTS.max_room_name),
+  max_room_desc: characters.default(DEFAULTS.max_room_desc),
+  muc_max_held_stanzas: z.number(expecting("an integer from 1 to 100000")).int().min(1).max(100_000).default(DEFAULTS.muc_max_held_stanzas),
+  muc_max_held_bytes: z.number(expecting("a number of bytes, an integer from 1024 to 1073741824")).int().min(1024).max(1024 ** 3).default(DEFAULTS.muc_max_held_bytes),
+  component_ping_interval: z.number(expecting("a number of seconds >= 0 (0 = no pings)")).min(0).max(86_400).default(DEFAULTS.component_ping_interval),
+  component_ping_timeout: z.number(expecting("a number of seconds > 0")).gt(0).max(3600).default(DEFAULTS.component_ping_timeout),
+  muc_http_auth_max_requests_per_user: z.number(expecting("an integer >= 0 (0 = no limit)")).int().min(0).max(1_000_000).default(DEFAULTS.muc_http_auth_max_requests_per_user),
+  muc_event_rate: z.number(expecting("a number of events a second >= 0 (0 = no limit)")).min(0).max(1_000_000).default(DEFAULTS.muc_event_rate),
+  muc_burst_factor: z.number(expecting("a number >= 1")).min(1).max(1_000_000).default(DEFAULTS.muc_burst_factor),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -453,6 +513,20 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   max_archive_query_results: "number",
   muc_keep_occupants_on_restart: "boolean",
   muc_session_check_rate: "number",
+  component_stanza_size_limit: "number",
+  muc_max_char_count: "number",
+  muc_max_subject_length: "number",
+  muc_max_status_length: "number",
+  muc_max_stanza_id_length: "number",
+  max_room_name: "number",
+  max_room_desc: "number",
+  muc_max_held_stanzas: "number",
+  muc_max_held_bytes: "number",
+  component_ping_interval: "number",
+  component_ping_timeout: "number",
+  muc_http_auth_max_requests_per_user: "number",
+  muc_event_rate: "number",
+  muc_burst_factor: "number",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.

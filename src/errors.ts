@@ -93,7 +93,7 @@ export class StanzaError extends MucgateError {
 export class HttpError extends MucgateError {
   override name = "HttpError";
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503,
+    readonly status: 400 | 401 | 404 | 405 | 408 | 413 | 415 | 500 | 503,
     message: string,
   ) {
     super(message);

@@ -42,3 +42,15 @@ export function createLogger(level: LogLevel | "silent", destination?: pino.Dest
 
 /** A logger that drops everything, for tests and benchmarks. */
 export const silentLogger: Logger = pino({ level: "silent" });
+
+/**
+ * Runtime warnings (deprecations, listener leaks) as log lines: Bun prints
+ * them to stderr in its own format otherwise, which breaks a JSON-lines log
+ * collected from both streams. Replaces the default printer.
+ */
+export function logWarnings(logger: Logger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning: Error & { code?: string }) => {
+    logger.warn({ warning: warning.name, code: warning.code }, warning.message);
+  });
+}

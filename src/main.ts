@@ -8,7 +8,7 @@ import { createGate } from "./auth/create-gate.ts";
 import { parseCli, USAGE } from "./cli.ts";
 import { loadConfigFile } from "./config.ts";
 import { ConfigError, MucgateError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, logWarnings } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { startMucgate, type Mucgate } from "./mucgate.ts";
 
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.log_level);
+  logWarnings(logger);
   const metrics = new Metrics();
   const authorizer = createGate(config, { logger, metrics });
   let mucgate: Mucgate;

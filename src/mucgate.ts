@@ -17,6 +17,8 @@ import { roomLog } from "./room-log.ts";
 import { SessionProber } from "./session-prober.ts";
 import { openStorage } from "./storage/open-storage.ts";
 import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import { EventRate } from "./xmpp/event-rate.ts";
+import { StanzaLimits } from "./xmpp/stanza-limits.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
 
 export interface MucgateDeps {
@@ -132,6 +134,17 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     storage,
     authorizer: deps.authorizer,
     authorizeRegistration: config.muc_http_auth_authorize_registration,
+    eventRate: config.muc_event_rate > 0 ? new EventRate({ rate: config.muc_event_rate, burst: config.muc_burst_factor }) : undefined,
+    maxHeld: { stanzas: config.muc_max_held_stanzas, bytes: config.muc_max_held_bytes },
+    limits: new StanzaLimits({
+      stanzaBytes: config.component_stanza_size_limit,
+      body: config.muc_max_char_count,
+      subject: config.muc_max_subject_length,
+      status: config.muc_max_status_length,
+      id: config.muc_max_stanza_id_length,
+      roomName: config.max_room_name,
+      roomDescription: config.max_room_desc,
+    }),
     send,
     logger,
     metrics,
@@ -142,6 +155,8 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     service: config.component_service,
     domain: config.component_jid,
     secret: config.component_secret,
+    maxStanzaBytes: config.component_stanza_size_limit,
+    ping: config.component_ping_interval > 0 ? { interval: config.component_ping_interval * 1000, timeout: config.component_ping_timeout * 1000 } : undefined,
     logger,
     onStanza: (stanza) => router.route(stanza),
     onState: (state: ConnectionState) => {
@@ -185,18 +200,25 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     stop() {
       stopping ??= (async () => {
         prober.stop();
+        // Counted from here: the pending entries' refusals and the 332s, as they actually leave.
+        connection!.countFromHere();
+        const pendingEntries = router.pending;
         router.close();
         const out: Element[] = [];
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
         outbox.send(out);
         await outbox.flush();
-        await connection!.stop();
+        const flushed = await connection!.stop();
         await events?.close();
         await server.stop(true);
         await expiry?.stop();
         await storage.close();
+        // `occupantsNotified`: 332s handed to the server whole. Bytes leave in order, so what was lost is the tail, where the 332s are.
+        const notified = Math.max(0, out.length - flushed.unsent);
         logger.info(
-          config.muc_keep_occupants_on_restart ? { occupantsKept: service.occupantCount } : { occupantsNotified: out.length },
+          config.muc_keep_occupants_on_restart
+            ? { occupantsKept: service.occupantCount, pendingEntriesRefused: pendingEntries, stanzasFlushed: flushed.sent, stanzasLost: flushed.unsent }
+            : { occupantsNotified: notified, notificationsLost: out.length - notified, pendingEntriesRefused: pendingEntries, stanzasFlushed: flushed.sent, stanzasLost: flushed.unsent },
           "mucgate stopped",
         );
       })();

@@ -85,6 +85,20 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   max_archive_query_results: fc.integer({ min: 1, max: 10_000 }),
   muc_keep_occupants_on_restart: fc.boolean(),
   muc_session_check_rate: fc.integer({ min: 1, max: 100_000 }),
+  component_stanza_size_limit: fc.integer({ min: 32_768, max: 1024 ** 3 }),
+  muc_max_char_count: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_subject_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_status_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_stanza_id_length: fc.integer({ min: 1, max: 1024 * 1024 }),
+  max_room_name: fc.integer({ min: 1, max: 1024 * 1024 }),
+  max_room_desc: fc.integer({ min: 1, max: 1024 * 1024 }),
+  muc_max_held_stanzas: fc.integer({ min: 1, max: 100_000 }),
+  muc_max_held_bytes: fc.integer({ min: 1024, max: 1024 ** 3 }),
+  component_ping_interval: fc.integer({ min: 0, max: 86_400 }),
+  component_ping_timeout: fc.integer({ min: 1, max: 3600 }),
+  muc_http_auth_max_requests_per_user: fc.integer({ min: 0, max: 1_000_000 }),
+  muc_event_rate: fc.integer({ min: 0, max: 1000 }),
+  muc_burst_factor: fc.integer({ min: 1, max: 1000 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;

@@ -2,6 +2,7 @@ import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { readCapped } from "../read-capped.ts";
+import { topLevelKeys } from "./top-level-keys.ts";
 import { GRANTED_AFFILIATIONS, GRANTED_ROLES, outcomeOf, type AuthAnswer, type AuthQuestion, type Standing } from "./types.ts";
 
 /** The part of `fetch` the client uses; injectable so tests and benches can swap transport. */
@@ -53,6 +54,7 @@ function seconds(s: number): string {
 
 /** Thrown inside `#readBody` only; turned into a failure answer before `ask` returns. */
 class BodyTooLarge extends Error {}
+class InvalidText extends Error {}
 
 /**
  * Asks the authorization service once, as mod_muc_http_auth does:
@@ -113,7 +115,8 @@ export class AuthClient implements AuthAsker {
     parsed.hash = "";
     this.#prefix = `${parsed.href}${parsed.search ? "&" : "?"}userJID=`;
     this.#origin = parsed.origin;
-    this.#headers = { accept: "application/json" };
+    // Asked not to compress; an answer compressed anyway is inflated under the same cap (#readBody).
+    this.#headers = { accept: "application/json", "accept-encoding": "identity" };
     if (authorizationHeader !== undefined) this.#headers.authorization = authorizationHeader;
     this.#timeoutMs = Math.ceil(timeout * 1000);
     this.#timeoutText = `timeout after ${seconds(timeout)}`;
@@ -176,6 +179,7 @@ export class AuthClient implements AuthAsker {
     } catch (err) {
       const status = ok ? "" : `HTTP ${res.status}, `;
       if (err instanceof BodyTooLarge) return failure(`${status}body over ${this.#maxBody} bytes`);
+      if (err instanceof InvalidText) return failure(`${status}body is not UTF-8`);
       const why = this.#describe(err);
       return failure(why === this.#timeoutText ? why : `${status}body read failed: ${why}`);
     }
@@ -196,26 +200,38 @@ export class AuthClient implements AuthAsker {
     }
     if (!parsed) return failure("invalid JSON");
     if (!object) return failure("not a JSON object");
+    // JSON.parse keeps the last of two `allowed`; another reader may keep the first (RFC 8259 §4: names SHOULD be unique).
+    if (topLevelKeys(text).filter((key) => key === "allowed").length > 1) return failure("allowed given more than once");
     const allowed = (body as Record<string, unknown>).allowed;
     if (allowed === true) return allowWith(body as Record<string, unknown>);
     if (allowed === false) return { allowed: false, failure: false, reason: clip(errorText || "no error text given") };
     return failure(errorText ? `allowed is not a boolean: ${errorText}` : "allowed is not a boolean");
   }
 
-  /** The body as UTF-8 text, reading at most `maxBodyBytes` (then cancelling the stream). */
+  /**
+   * The body as UTF-8 text, at most `maxBodyBytes` of it *decoded*: a
+   * Content-Length counts compressed bytes, so a 64 KiB gzip answer may
+   * inflate to 64 MiB (issue 13). Only an uncompressed answer of a declared,
+   * acceptable length is read in one native call; anything else is streamed
+   * (Bun inflates as it goes) and cancelled at the cap. Invalid UTF-8 is
+   * refused, not replaced (RFC 8259 §8.1); a leading BOM is dropped.
+   */
   async #readBody(res: Response): Promise<string> {
     const length = res.headers.get("content-length");
     const declared = length === null ? NaN : Number(length);
-    if (Number.isFinite(declared) && declared > this.#maxBody) {
+    const encoding = (res.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+    const plain = encoding === "identity" || encoding === "";
+    if (plain && Number.isFinite(declared) && declared > this.#maxBody) {
       await res.body?.cancel().catch(() => {});
       throw new BodyTooLarge();
     }
-    // A declared, acceptable length (the usual small JSON answer): one native
-    // read; Bun stops at Content-Length. Otherwise stream it under the cap.
-    if (Number.isFinite(declared)) return await res.text();
-    const bytes = await readCapped(res.body, this.#maxBody);
-    if (bytes === undefined) throw new BodyTooLarge();
-    return UTF8.decode(bytes);
+    const bytes = plain && Number.isFinite(declared) ? new Uint8Array(await res.arrayBuffer()) : await readCapped(res.body, this.#maxBody);
+    if (bytes === undefined || bytes.byteLength > this.#maxBody) throw new BodyTooLarge();
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      throw new InvalidText();
+    }
   }
 
   /** A failure reason for a thrown transport error; names no URL query nor header. */
@@ -244,7 +260,7 @@ export class AuthClient implements AuthAsker {
   }
 }
 
-const UTF8 = new TextDecoder("utf-8");
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * An allow, with the `affiliation` and `role` it carries (README "Join

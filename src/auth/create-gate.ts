@@ -28,7 +28,8 @@ export type GateConfig = Pick<
   | "muc_http_auth_cache_size"
   | "muc_http_auth_timeout"
   | "muc_http_auth_max_concurrency"
->;
+> &
+  Partial<Pick<Config, "muc_http_auth_max_requests_per_user">>;
 
 /** Stands in for the client when no URL is configured because no room needs asking (it is never asked; if it were, it fails closed). */
 const NO_SERVICE: AuthAsker = {
@@ -62,6 +63,7 @@ export function createGate(config: GateConfig, deps: GateDeps): Gate {
     negativeTtl: config.muc_http_auth_negative_cache_ttl,
     max: config.muc_http_auth_cache_size,
     maxConcurrency: config.muc_http_auth_max_concurrency,
+    maxQuestionsPerUser: config.muc_http_auth_max_requests_per_user || undefined, // 0: no limit
     perf: deps.perf,
     metrics: deps.metrics,
     logger: deps.logger,

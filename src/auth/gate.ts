@@ -5,6 +5,7 @@ import { silentLogger } from "../log.ts";
 import { Metrics, type DecisionSource } from "../metrics.ts";
 import type { AuthAsker } from "./auth-client.ts";
 import type { Policy } from "./policy.ts";
+import { QuestionBudget } from "./question-budget.ts";
 import { outcomeOf, type AuthAnswer, type AuthQuestion, type Decision, type JoinAuthorizer } from "./types.ts";
 
 export interface GateOptions {
@@ -22,6 +23,8 @@ export interface GateOptions {
   readonly maxConcurrency: number;
   /** Clock in milliseconds for TTLs (default `performance`); tests inject one. */
   readonly perf?: { now(): number } | undefined;
+  /** `muc_http_auth_max_requests_per_user`: new questions per user per minute; undefined: no limit. */
+  readonly maxQuestionsPerUser?: number | undefined;
   readonly metrics?: Metrics | undefined;
   readonly logger?: Logger | undefined;
 }
@@ -44,6 +47,9 @@ const SEP = "\u0000";
  * What a hit hands out: the cached Decision itself, frozen, so a hit allocates
  * nothing. Every allow is the same object; a denial carries its own reason.
  */
+/** Refused without asking (README "Limits"); a failure, so never cached. */
+const LIMITED: Decision = Object.freeze({ allowed: false, failure: true, reason: "over muc_http_auth_max_requests_per_user", source: "fetch", limited: true });
+
 const CACHED_ALLOW: Decision = Object.freeze({ allowed: true, failure: false, reason: "", source: "cache" });
 
 /**
@@ -120,6 +126,7 @@ export class Gate implements JoinAuthorizer {
    * question asked before a `forget` is handed to its waiters but not stored.
    */
   readonly #inFlight = new Map<string, Pending>();
+  readonly #budget: QuestionBudget | undefined;
 
   constructor(options: GateOptions) {
     const { client, policy, perf } = options;
@@ -137,6 +144,7 @@ export class Gate implements JoinAuthorizer {
     this.#client = client;
     this.#policy = policy;
     this.#metrics = options.metrics ?? new Metrics();
+    this.#budget = options.maxQuestionsPerUser === undefined ? undefined : new QuestionBudget(options.maxQuestionsPerUser, perf ? () => perf.now() : undefined);
     this.#logger = options.logger ?? silentLogger;
 
     this.#cache = new LRUCache<string, Decision, Pending>({
@@ -170,6 +178,8 @@ export class Gate implements JoinAuthorizer {
       (cached.allowed ? m.decisions.cache.allow : m.decisions.cache.deny).inc();
       return cached;
     }
+    // Only a question that would start a request spends the budget; joining one in flight is free.
+    if (this.#budget && !this.#inFlight.has(key) && !this.#budget.take(q.userJID)) return LIMITED;
     return this.#miss(key, q);
   }
 

@@ -52,6 +52,8 @@ export interface Decision {
   readonly source: DecisionSource;
   /** On an allow: the affiliation and role the answer gave, if it gave any. */
   readonly standing?: Standing | undefined;
+  /** Refused without asking: the user spent its questions of this minute (QuestionBudget). */
+  readonly limited?: true;
 }
 
 /** The join gate as the XMPP side sees it. */

@@ -14,6 +14,13 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const TOO_LARGE = `Request body is larger than ${MAX_BODY_BYTES} bytes (64 KiB)`;
 
+/**
+ * Longest wait for a whole body: a client that stalls mid-body gets a 408
+ * with a JSON error, before Bun.serve's idle timeout (10 s) would close the
+ * connection with no answer at all.
+ */
+export const BODY_TIMEOUT_MS = 5000;
+
 /** `application/json`, any case, with optional parameters; a charset, if given, must be UTF-8. */
 function checkContentType(header: string | null): void {
   const [type = "", ...params] = (header ?? "").split(";");
@@ -33,14 +40,28 @@ function checkContentType(header: string | null): void {
  * the limit is refused before reading, and the bytes actually read are
  * counted too (a chunked body has no Content-Length; a declared one may lie).
  */
-export async function readLimited(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+export async function readLimited(request: Request, limit = MAX_BODY_BYTES, timeoutMs = BODY_TIMEOUT_MS): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw new HttpError(413, TOO_LARGE);
   let bytes: Uint8Array | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<"stalled">((resolve) => {
+    timer = setTimeout(() => resolve("stalled"), timeoutMs);
+  });
   try {
-    bytes = await readCapped(request.body, limit);
-  } catch {
+    const read = readCapped(request.body, limit);
+    read.catch(() => {}); // a late failure after the 408 is nobody's business
+    const first = await Promise.race([read, stalled]);
+    if (first === "stalled") {
+      request.body?.cancel().catch(() => {});
+      throw new HttpError(408, `Request body not received within ${timeoutMs / 1000} s`);
+    }
+    bytes = first;
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
     throw new HttpError(400, "Could not read the request body");
+  } finally {
+    clearTimeout(timer);
   }
   if (bytes === undefined) throw new HttpError(413, TOO_LARGE);
   return bytes;

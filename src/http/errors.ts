@@ -24,7 +24,7 @@ export class MethodNotAllowed extends HttpError {
 type ErrorStatus = HttpError["status"];
 
 function isErrorStatus(status: number): status is ErrorStatus {
-  return [400, 401, 404, 405, 413, 415, 500, 503].includes(status);
+  return [400, 401, 404, 405, 408, 413, 415, 500, 503].includes(status);
 }
 
 export function errorResponse(c: Context, err: unknown, logger?: Logger): Response {

@@ -35,6 +35,12 @@ export class ByteSink {
     this.#end += this.#block.write(s, this.#end, "utf8");
   }
 
+  /** Forget what was written after the first `length` bytes not yet taken (a stanza that may not go out). */
+  truncate(length: number): void {
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.length) throw new TypeError(`truncate: expected 0..${this.length}, got ${length}`);
+    this.#end = this.#start + length;
+  }
+
   /** The bytes written since the last take; they are never written over, so the caller may keep them. */
   take(): Uint8Array {
     const out = this.#block.subarray(this.#start, this.#end);

@@ -1,9 +1,10 @@
 import { Component } from "@xmpp/component-core";
-import type { Element } from "@xmpp/xml";
+import { xml, type Element } from "@xmpp/xml";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 import { ByteSink } from "./byte-sink.ts";
 import { serializeInto } from "./serialize.ts";
+import { Liveness, type Clock } from "./liveness.ts";
 import { BunTcpSocket } from "./tcp-socket.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
@@ -20,6 +21,11 @@ export interface ComponentConnectionOptions {
   backoff?: Backoff;
   /** ms to wait for the server at each step of connecting. */
   timeout?: number;
+  /** `component_stanza_size_limit`: a larger stanza is never written (the server would close the stream). */
+  maxStanzaBytes?: number;
+  /** XEP-0199 liveness (liveness.ts), in ms: `component_ping_interval`, `component_ping_timeout`. Off without it. */
+  ping?: { readonly interval: number; readonly timeout: number };
+  clock?: Clock;
 }
 
 /**
@@ -44,6 +50,9 @@ export class ComponentConnection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #outgoing = new ByteSink();
   #flushQueued = false;
+  #liveness: Liveness | undefined;
+  /** While stopping: where counting started (bytes of the stream) and where each stanza since ends, relative to it. */
+  #counting: { base: number; ends: number[] } | undefined;
 
   constructor(options: ComponentConnectionOptions) {
     if (typeof options.service !== "string" || !options.service.startsWith("xmpp://")) throw new TypeError("service: expected xmpp://host:port");
@@ -75,11 +84,50 @@ export class ComponentConnection {
       this.#options.logger.debug({ count: stanzas.length }, "component offline: stanzas dropped");
       return;
     }
-    for (const stanza of stanzas) serializeInto(stanza, this.#outgoing);
+    const max = this.#options.maxStanzaBytes ?? Infinity;
+    const sink = this.#outgoing;
+    const socket = this.#entity.socket;
+    // What the socket already holds counts against its cap, so a turn that would pass it stops here, not after it was all written.
+    const queued = socket instanceof BunTcpSocket ? socket.queuedBytes : 0;
+    const handedOver = socket instanceof BunTcpSocket ? socket.writtenBytes + queued : 0;
+    for (const stanza of stanzas) {
+      const before = sink.length;
+      serializeInto(stanza, sink);
+      if (queued + sink.length > BunTcpSocket.maxQueuedBytes && socket instanceof BunTcpSocket) {
+        const total = queued + sink.length;
+        sink.take();
+        socket.giveUp(`the XMPP server is not reading: ${total} bytes queued`);
+        return;
+      }
+      if (sink.length - before > max) {
+        const size = sink.length - before;
+        sink.truncate(before);
+        this.#oversized(stanza, size, max);
+      }
+      if (this.#counting) this.#counting.ends.push(handedOver + sink.length - this.#counting.base);
+    }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
     }
+  }
+
+  /**
+   * The last guard of the stream: input limits (stanza-limits.ts) keep what
+   * users send small enough, but a value stored before they existed may not
+   * be. One stanza is lost, never the link; an IQ result is answered with an
+   * error instead, so the asker is not left waiting.
+   */
+  #oversized(stanza: Element, size: number, max: number): void {
+    const { name, attrs } = stanza;
+    this.#options.logger.warn({ stanza: name, type: attrs.type, from: attrs.from, to: attrs.to, bytes: size, limit: max }, "stanza over component_stanza_size_limit not sent");
+    if (name !== "iq" || attrs.type !== "result") return;
+    const error = xml(
+      "iq",
+      { type: "error", from: attrs.from, to: attrs.to, id: attrs.id },
+      xml("error", { type: "cancel" }, xml("policy-violation", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }), xml("text", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }, "The answer is larger than the server accepts")),
+    );
+    serializeInto(error, this.#outgoing);
   }
 
   /** Write what is queued now (also used before closing the stream). */
@@ -97,19 +145,51 @@ export class ComponentConnection {
     }
   };
 
-  /** Close the stream (waiting at most `timeout` ms for the server) and stop reconnecting. */
-  async stop(): Promise<void> {
+  /**
+   * From now on, count the stanzas sent, so that `stop()` can say how many
+   * of them actually left (the shutdown's 332s: issue 13 found the log
+   * claiming every one while the socket was reset with most still queued).
+   */
+  countFromHere(): void {
+    const socket = this.#entity?.socket;
+    this.#counting = { base: (socket instanceof BunTcpSocket ? socket.writtenBytes + socket.queuedBytes : 0) + this.#outgoing.length, ends: [] };
+  }
+
+  /**
+   * Close the stream and stop reconnecting. Everything queued is written
+   * first, within 2 s + 1 s per MiB queued (a server reading 1 MiB/s keeps
+   * up); then the stream is closed and the server's close awaited at most
+   * `timeout` ms. Resolves with how many stanzas counted since
+   * `countFromHere()` were handed to the kernel whole, and how many not.
+   */
+  async stop(): Promise<{ sent: number; unsent: number }> {
     clearTimeout(this.#retry);
+    this.#liveness?.stop();
     this.#flush(); // what was sent before stop() still goes out, ahead of the stream's end
     const entity = this.#entity;
     this.#setState("stopped");
-    if (!entity) return;
+    if (!entity) return this.#tally(0);
+    const socket = entity.socket instanceof BunTcpSocket ? entity.socket : undefined;
+    if (socket && socket.queuedBytes > 0) {
+      const deadline = performance.now() + 2000 + (1000 * socket.queuedBytes) / (1024 * 1024);
+      while (socket.queuedBytes > 0 && !socket.closed && performance.now() < deadline) await Bun.sleep(5);
+    }
+    const written = socket ? socket.writtenBytes : 0;
     try {
       await Promise.race([entity.stop(), new Promise((resolve) => setTimeout(resolve, this.#options.timeout ?? 2000))]);
     } catch {
       // the stream is going away either way
     }
     this.#discard(entity);
+    return this.#tally(written);
+  }
+
+  #tally(written: number): { sent: number; unsent: number } {
+    const counting = this.#counting;
+    if (!counting) return { sent: 0, unsent: 0 };
+    let sent = 0;
+    while (sent < counting.ends.length && counting.ends[sent]! <= written - counting.base) sent++;
+    return { sent, unsent: counting.ends.length - sent };
   }
 
   async #connect(): Promise<void> {
@@ -131,6 +211,7 @@ export class ComponentConnection {
       }
     });
     entity.on("stanza", (stanza: Element) => {
+      if (this.#liveness?.heard(stanza)) return;
       try {
         this.#options.onStanza(stanza);
       } catch (err) {
@@ -157,6 +238,29 @@ export class ComponentConnection {
     this.#backoff.reset();
     this.#setState("online");
     logger.info({ service, domain }, "component online");
+    this.#watch(entity);
+  }
+
+  /** Ping the server when it is quiet; reconnect when it stays silent (liveness.ts). */
+  #watch(entity: Component): void {
+    const ping = this.#options.ping;
+    if (!ping) return;
+    const liveness = new Liveness({
+      domain: this.#options.domain,
+      interval: ping.interval,
+      timeout: ping.timeout,
+      clock: this.#options.clock,
+      send: (stanza) => this.send([stanza]),
+      written: () => (entity.socket instanceof BunTcpSocket ? entity.socket.writtenBytes : 0),
+      paused: () => entity.socket instanceof BunTcpSocket && entity.socket.paused,
+      onDead: (silentMs) => {
+        if (this.#entity !== entity || this.#state !== "online") return;
+        this.#discard(entity);
+        this.#scheduleRetry(`the server did not answer a ping (XEP-0199) within ${ping.timeout / 1000} s; silent for ${Math.round(silentMs / 1000)} s`);
+      },
+    });
+    this.#liveness = liveness;
+    liveness.start();
   }
 
   #scheduleRetry(reason: string): void {
@@ -171,6 +275,10 @@ export class ComponentConnection {
 
   /** Forget an entity: no more events from it, its socket closed. */
   #discard(entity: Component): void {
+    if (this.#entity === entity) {
+      this.#liveness?.stop();
+      this.#liveness = undefined;
+    }
     entity.removeAllListeners();
     entity.on("error", () => {}); // late socket errors must not become uncaught
     try {

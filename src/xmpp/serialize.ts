@@ -14,16 +14,48 @@ import type { ByteSink } from "./byte-sink.ts";
  *   core builds new elements instead), which is what makes the memo safe.
  */
 
-const ATTR_SPECIAL = /[&<>"']/;
+/**
+ * Minimal escaping (XML 1.0 §2.4, §3.1): the stream relays what clients
+ * wrote, and a stanza the server accepted must not grow on its way back
+ * (issue 13: `"` → `&quot;` grew a 100 kB id past Prosody's 512 KiB
+ * component stanza limit and the server closed the link). Text escapes `&`,
+ * `<`, and `>` only where it would close `]]>`; an attribute is quoted with
+ * whichever quote it lacks and escapes a quote only when it holds both (then
+ * the rarer one, as `&#39;` or `&#34;`, a byte shorter than `&apos;`). Whitespace is written as it is, as Prosody's own
+ * serialiser does. Nothing is ever longer than any well-formed spelling of
+ * the same value.
+ */
+const ATTR_SPECIAL = /[&<'"]/;
 const TEXT_SPECIAL = /[&<>]/;
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
-function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value) ? value.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : value;
+function escapeMarkup(value: string): string {
+  return value.replace(/[&<]/g, (c) => (c === "&" ? "&amp;" : "&lt;"));
+}
+
+/** ` name='value'` with the quote that needs no escaping. */
+function attribute(name: string, value: string): string {
+  if (!ATTR_SPECIAL.test(value)) return " " + name + "='" + value + "'";
+  const escaped = value.includes("&") || value.includes("<") ? escapeMarkup(value) : value;
+  const apos = escaped.includes("'");
+  const quot = escaped.includes('"');
+  if (!apos) return " " + name + "='" + escaped + "'";
+  if (!quot) return " " + name + '="' + escaped + '"';
+  let aposCount = 0;
+  let quotCount = 0;
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped.charCodeAt(i);
+    if (c === 39) aposCount++;
+    else if (c === 34) quotCount++;
+  }
+  return aposCount <= quotCount
+    ? " " + name + "='" + escaped.replaceAll("'", "&#39;") + "'"
+    : " " + name + '="' + escaped.replaceAll('"', "&#34;") + '"';
 }
 
 function escapeText(value: string): string {
-  return TEXT_SPECIAL.test(value) ? value.replace(/[&<>]/g, (c) => ESCAPES[c]!) : value;
+  if (!TEXT_SPECIAL.test(value)) return value;
+  const escaped = value.includes("&") || value.includes("<") ? escapeMarkup(value) : value;
+  return escaped.includes("]]>") ? escaped.replaceAll("]]>", "]]&gt;") : escaped;
 }
 
 function openTag(el: Element, skipTo: boolean): string {
@@ -32,7 +64,7 @@ function openTag(el: Element, skipTo: boolean): string {
   for (const name in attrs) {
     const value = attrs[name];
     if (value === undefined || value === null || (skipTo && name === "to")) continue;
-    xml += " " + name + "='" + escapeAttr(String(value)) + "'";
+    xml += attribute(name, String(value));
   }
   return xml;
 }
@@ -42,12 +74,16 @@ const frozenXml = new WeakMap<Element, string>();
 
 function childrenXml(children: Node[]): string {
   let xml = "";
+  // Adjacent text nodes (a body split over two TCP reads) are escaped as one, so a `]]>` across them is seen.
+  let text = "";
   for (const child of children) {
-    if (typeof child === "string") xml += escapeText(child);
-    else if (child !== null && typeof child === "object") xml += isFrozen(child) ? frozenXmlOf(child) : serialize(child);
-    else if (child !== undefined && child !== null) xml += escapeText(String(child));
+    if (child !== null && typeof child === "object") {
+      if (text !== "") xml += escapeText(text);
+      text = "";
+      xml += isFrozen(child) ? frozenXmlOf(child) : serialize(child);
+    } else if (child !== undefined && child !== null) text += typeof child === "string" ? child : String(child);
   }
-  return xml;
+  return text === "" ? xml : xml + escapeText(text);
 }
 
 function frozenXmlOf(el: Element): string {
@@ -66,7 +102,7 @@ function rest(el: Element): string {
 
 /** XML text of one element (tests, logs, history sizes). */
 export function serialize(el: Element): string {
-  const open = isAddressed(el) ? openTag(el.template, true) + " to='" + escapeAttr(el.to) + "'" : openTag(el, false);
+  const open = isAddressed(el) ? openTag(el.template, true) + attribute("to", el.to) : openTag(el, false);
   return open + rest(el);
 }
 
@@ -93,7 +129,7 @@ export function serializeInto(el: Element, sink: ByteSink): void {
     rests.set(template.children, tail);
   }
   sink.text(open);
-  sink.text(" to='" + escapeAttr(el.to) + "'");
+  sink.text(attribute("to", el.to));
   sink.text(tail);
 }
 

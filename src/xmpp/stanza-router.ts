@@ -10,6 +10,9 @@ import { StanzaError } from "../errors.ts";
 import type { RoomLoader } from "../room-loader.ts";
 import type { StorageReads } from "../muc/storage.ts";
 import type { Later } from "../muc/turn.ts";
+import { serialize } from "./serialize.ts";
+import type { EventRate } from "./event-rate.ts";
+import type { StanzaLimits } from "./stanza-limits.ts";
 
 export interface StanzaRouterOptions {
   service: MucService;
@@ -21,6 +24,12 @@ export interface StanzaRouterOptions {
   authorizer?: JoinAuthorizer | undefined;
   /** muc_http_auth_authorize_registration: XEP-0045 §7.10 registrations pass the gate too. */
   authorizeRegistration?: boolean;
+  /** Most stanzas, and their bytes, one session may have waiting behind its pending entry to a room; more is refused (resource-constraint). */
+  maxHeld?: { readonly stanzas: number; readonly bytes: number } | undefined;
+  /** `muc_event_rate`: messages and presences per occupant session and room; over it, wait/policy-violation. */
+  eventRate?: EventRate | undefined;
+  /** What an incoming stanza may carry; over it, refused before anything waits or runs. */
+  limits?: StanzaLimits | undefined;
   send: (stanzas: Element[]) => void;
   logger: Logger;
   metrics?: Metrics | undefined;
@@ -31,6 +40,8 @@ interface Hold {
   readonly request: EntryRequest;
   readonly stanza: Element;
   readonly queue: Queued[];
+  /** Bytes of what is in `queue`. */
+  bytes: number;
 }
 
 /**
@@ -41,6 +52,7 @@ interface Hold {
 interface Queued {
   readonly stanza: Element;
   readonly beforeJoin: boolean;
+  readonly bytes: number;
 }
 
 /**
@@ -64,10 +76,15 @@ interface Queued {
  * - messages and IQs queued behind a join are answered as from someone not
  *   in the room (they were sent before the user was an occupant): a message
  *   gets not-acceptable, never an early delivery;
- * - an unavailable presence cancels a pending join at once: the user gets
- *   its unavailable self-presence, the room never sees it (and should a
- *   stanza queued behind that join have been admitted meanwhile by a cached
- *   answer, the unavailable takes it out of the room as an ordinary leave);
+ * - an unavailable presence is never queued: it cancels a pending entry at
+ *   once. After a pending join, the user gets its unavailable self-presence
+ *   and the room never sees it (and should a stanza queued behind that join
+ *   have been admitted meanwhile by a cached answer, the unavailable takes
+ *   it out of the room as an ordinary leave); after a pending nick change or
+ *   registration, the occupant leaves as usual, under its old nick;
+ * - what waits is bounded per session (`maxHeld`, count and bytes): beyond
+ *   it a stanza is refused with wait/resource-constraint, so a hanging gate
+ *   cannot make one user's backlog grow without bound (issue 13);
  * - the nick is checked again when the decision lands (the core does), so a
  *   nick taken meanwhile gives `conflict`, not two occupants.
  * Cached decisions come back synchronously and skip all of this.
@@ -103,16 +120,59 @@ export class StanzaRouter {
   }
 
   route(stanza: Element): void {
+    const refusal = this.#o.limits?.check(stanza);
+    if (refusal) {
+      // To its sender only; an error is never answered (RFC 6120 §8.3.1).
+      if (stanza.attrs.type !== "error" && stanza.attrs.from) this.#send([errorReply(stanza, refusal, stanza.attrs.to ?? this.#o.service.domain)]);
+      return;
+    }
+    if (this.#overactive(stanza)) {
+      this.#send([errorReply(stanza, OVERACTIVE, stanza.attrs.to!)]);
+      return;
+    }
+    this.#enter(stanza);
+  }
+
+  /**
+   * mod_muc_limits: an occupant's messages and presences to its room over
+   * the rate. A leave is never limited (it must always work), nor an error,
+   * nor what non-occupants send (joins are bounded by the gate's budget).
+   */
+  #overactive(stanza: Element): boolean {
+    const rate = this.#o.eventRate;
+    if (!rate || (stanza.name !== "message" && stanza.name !== "presence")) return false;
+    const type = stanza.attrs.type;
+    if (type === "error" || type === "unavailable") return false;
+    const key = holdKey(stanza);
+    if (key === undefined || !this.#inRoom(stanza)) return false;
+    return !rate.take(key);
+  }
+
+  /** `route` after the limits: also where stanzas held behind a room load come back in. */
+  #enter(stanza: Element): void {
     const room = roomOf(stanza);
     if (room !== undefined && !this.#roomReady(room, stanza)) return;
     const key = holdKey(stanza);
     const hold = key === undefined ? undefined : this.#holds.get(key);
     if (hold) {
-      if (hold.request.kind === "join" && isUnavailable(stanza)) this.#cancel(key!, hold, stanza);
-      else hold.queue.push({ stanza, beforeJoin: hold.request.kind === "join" });
+      if (isUnavailable(stanza)) this.#cancel(key!, hold, stanza);
+      else this.#hold(hold, stanza);
       return;
     }
     this.#process(stanza, key, false);
+  }
+
+  /** Queue `stanza` behind `hold`, or refuse it when the session's backlog is full. */
+  #hold(hold: Hold, stanza: Element): void {
+    const bytes = Buffer.byteLength(serialize(stanza));
+    const max = this.#o.maxHeld;
+    if (max && (hold.queue.length >= max.stanzas || hold.bytes + bytes > max.bytes)) {
+      this.#o.logger.debug({ from: stanza.attrs.from, to: stanza.attrs.to, held: hold.queue.length, bytes: hold.bytes }, "held stanzas over the limit: refused");
+      if (stanza.attrs.type !== "error") this.#send([errorReply(stanza, HELD_TOO_MUCH, stanza.attrs.to!)]);
+      return;
+    }
+    hold.queue.push({ stanza, beforeJoin: hold.request.kind === "join", bytes });
+    hold.bytes += bytes;
   }
 
   /** Whether `stanza` may go on now; if not, it waits for its room (or was refused). */
@@ -138,7 +198,7 @@ export class StanzaRouter {
       }
       for (const queued of queue) {
         try {
-          this.route(queued);
+          this.#enter(queued);
         } catch (err) {
           this.#o.logger.error({ err }, "bug: stanza queued behind a room load threw");
         }
@@ -165,7 +225,7 @@ export class StanzaRouter {
       this.#apply(stanza, request, decision);
       return;
     }
-    const hold: Hold = { request, stanza, queue: [] };
+    const hold: Hold = { request, stanza, queue: [], bytes: 0 };
     this.#holds.set(key!, hold);
     decision.then(
       (d) => this.#settle(key!, hold, d),
@@ -205,7 +265,11 @@ export class StanzaRouter {
     for (let i = 0; i < queue.length; i++) {
       const next = this.#holds.get(key);
       if (next) {
-        next.queue.push(...queue.slice(i));
+        // Already accepted once: they move on whole, over the limit or not.
+        for (const queued of queue.slice(i)) {
+          next.queue.push(queued);
+          next.bytes += queued.bytes;
+        }
         return;
       }
       try {
@@ -228,6 +292,10 @@ export class StanzaRouter {
       this.#later(stanza, this.#o.service.handle(stanza, out, { standing }), out);
     } else if (decision === STORAGE_FAILED) {
       out.push(...storageFailed([stanza]));
+    } else if (decision.limited) {
+      this.#o.logger.info({ user: request.question.userJID, room: request.question.mucJID, kind: request.kind }, `${request.kind} refused: too many gate questions this minute`);
+      if (request.kind === "join") this.#o.metrics?.joins.denied.inc();
+      out.push(errorReply(stanza, TOO_MANY_QUESTIONS, stanza.attrs.to!));
     } else {
       const { question } = request;
       this.#o.logger.info(
@@ -240,15 +308,18 @@ export class StanzaRouter {
     this.#send(out);
   }
 
-  /** XEP-0045 §7.14 leave before the join was decided: the join never happens. */
+  /** XEP-0045 §7.14 leave before the entry was decided: the entry never happens. */
   #cancel(key: string, hold: Hold, leave: Element): void {
     this.#holds.delete(key);
-    this.#o.metrics?.joins.cancelled.inc();
+    if (hold.request.kind === "join") this.#o.metrics?.joins.cancelled.inc();
+    // An IQ is always answered (RFC 6120 §8.2.3), a registration too.
+    else if (hold.stanza.name === "iq") this.#send([errorReply(hold.stanza, refuse.notAcceptable("Cancelled: you left the room"), hold.stanza.attrs.to!)]);
     this.#drain(key, hold.queue);
     // Something queued started another join: the leave cancels that one too.
-    if (this.#holds.has(key)) this.route(leave);
-    // Something queued was admitted at once (a cached answer): the leave is a real leave now.
-    else if (this.#inRoom(leave)) this.#process(leave, key, false);
+    if (this.#holds.has(key)) this.#enter(leave);
+    // A nick change or registration: the leave is what it would have been without it.
+    // A join, but something queued was admitted at once (a cached answer): the leave is a real leave now.
+    else if (hold.request.kind !== "join" || this.#inRoom(leave)) this.#process(leave, key, false);
     else this.#send([selfUnavailable(hold.stanza.attrs.to!, leave.attrs.from!)]);
   }
 
@@ -285,6 +356,15 @@ export class StanzaRouter {
     if (out.length > 0) this.#o.send(out);
   }
 }
+
+/** Prosody mod_muc_limits' refusal, in its words. */
+const OVERACTIVE = new StanzaError("wait", "policy-violation", "The room is currently overactive, please try again later");
+
+/** More gate questions this minute than one user may ask (muc_http_auth_max_requests_per_user). */
+const TOO_MANY_QUESTIONS = new StanzaError("wait", "resource-constraint", "Too many joins and nick changes; try again in a minute");
+
+/** More waiting behind a pending entry than one session may have. */
+const HELD_TOO_MUCH = new StanzaError("wait", "resource-constraint", "Too much sent while your entry is pending; try again");
 
 /** An entry whose room could not be read: refused as if the gate had failed (fail closed). */
 const STORAGE_FAILED: Decision = { allowed: false, failure: true, reason: "room storage failed", source: "fetch" };

@@ -15,13 +15,20 @@ import type { Socket } from "bun";
  *   (`data.toString("utf8")`), which garbles a multi-byte character split
  *   across two TCP reads. This socket hands it strings from one streaming
  *   decoder, so characters arrive whole.
- * - Safety. A server that stops reading would make the queue grow until the
- *   process runs out of memory; past `maxQueuedBytes` the socket gives up
+ * - Back-pressure. A server that reads slower than mucgate writes (Prosody
+ *   at 100 % CPU under a 1,000-occupant room fill) makes the queue grow;
+ *   past `highWaterBytes` the socket stops reading what the server sends, so
+ *   mucgate stops producing answers to it, and reads again once the queue
+ *   is below a quarter of that. Nothing is dropped (issue 13).
+ * - Safety. A server that stops reading entirely would still make the queue
+ *   grow (timers, HTTP kicks); past `maxQueuedBytes` the socket gives up
  *   with an error instead, and the component reconnects (rooms are kept).
  */
 export class BunTcpSocket extends EventEmitter {
   /** Bytes waiting for the kernel before the connection is given up: 64 MiB, seconds of a busy service's output. */
   static maxQueuedBytes = 64 * 1024 * 1024;
+  /** Bytes waiting for the kernel at which reading stops until they are written: 4 MiB. */
+  static highWaterBytes = 4 * 1024 * 1024;
 
   #socket: Socket<undefined> | undefined;
   readonly #decoder = new TextDecoder("utf-8");
@@ -31,6 +38,10 @@ export class BunTcpSocket extends EventEmitter {
   /** Their total. */
   #queued = 0;
   #closed = false;
+  /** Bytes the kernel has taken, ever. */
+  #written = 0;
+  /** Reading stopped: the server is behind with what we wrote. */
+  #paused = false;
   /** `end()` was called while bytes were still queued: close once they are written. */
   #ending = false;
   /** node's `socket.secure`: plain TCP. */
@@ -39,6 +50,31 @@ export class BunTcpSocket extends EventEmitter {
   /** Bytes waiting for the kernel. */
   get queuedBytes(): number {
     return this.#queued;
+  }
+
+  /** Bytes handed to the kernel since the socket opened (the server is reading while this grows). */
+  get writtenBytes(): number {
+    return this.#written;
+  }
+
+  /** Whether the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether reading is stopped for back-pressure. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Give the connection up now (the queue is over what memory may hold):
+   * one error, then close. Also used by the writer that checks the cap while
+   * it serialises, before the bytes reach `write`.
+   */
+  giveUp(reason: string): void {
+    this.#fail(new Error(reason));
+    this.#socket?.terminate();
   }
 
   connect(options: { host?: string; port?: number | null }): this {
@@ -83,9 +119,13 @@ export class BunTcpSocket extends EventEmitter {
       this.#queued += bytes.byteLength;
       if (this.#queue.length === 1) this.#flush();
       if (this.#queued > BunTcpSocket.maxQueuedBytes) {
-        this.#fail(new Error(`the XMPP server is not reading: ${this.#queued} bytes queued`));
-        this.#socket?.terminate();
+        this.giveUp(`the XMPP server is not reading: ${this.#queued} bytes queued`);
         return false;
+      }
+      if (!this.#paused && this.#queued >= BunTcpSocket.highWaterBytes) {
+        this.#paused = true;
+        this.#socket.pause();
+        this.emit("backpressure", true);
       }
     }
     if (callback) queueMicrotask(() => callback());
@@ -115,13 +155,23 @@ export class BunTcpSocket extends EventEmitter {
       const written = socket.write(head);
       if (written < 0) return; // closed; `close` follows
       this.#queued -= written;
+      this.#written += written;
       if (written < head.byteLength) {
         this.#queue[0] = head.subarray(written);
+        this.#resumeIfDrained();
         return; // the kernel is full: `drain` calls back
       }
       this.#queue.shift();
     }
+    this.#resumeIfDrained();
     if (this.#ending) socket.end();
+  }
+
+  #resumeIfDrained(): void {
+    if (!this.#paused || this.#queued > BunTcpSocket.highWaterBytes / 4) return;
+    this.#paused = false;
+    this.#socket?.resume();
+    this.emit("backpressure", false);
   }
 
   #onClose(hadError: boolean): void {

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { AuthClient, type FetchLike } from "../../src/auth/auth-client.ts";
 import type { AuthQuestion } from "../../src/auth/types.ts";
 import { createLogger } from "../../src/log.ts";
@@ -20,6 +21,9 @@ let server: ReturnType<typeof Bun.serve>;
 let base: string;
 const seen: Seen[] = [];
 const never = new Promise<Response>(() => {});
+/** 64 MiB of spaces after a JSON answer, gzipped to about 64 KiB: a bomb behind a small Content-Length. */
+const BOMB = gzipSync(Buffer.concat([Buffer.from('{"allowed":true}'), Buffer.alloc(64 * 1024 * 1024, 0x20)]));
+const encodings: (string | null)[] = [];
 
 beforeAll(() => {
   server = Bun.serve({
@@ -28,6 +32,7 @@ beforeAll(() => {
     fetch(req) {
       const url = new URL(req.url);
       seen.push({ url, authorization: req.headers.get("authorization") });
+      encodings.push(req.headers.get("accept-encoding"));
       switch (url.pathname) {
         case "/allow":
           return Response.json({ allowed: true, error: "" });
@@ -74,6 +79,18 @@ beforeAll(() => {
               },
             }),
           );
+        case "/gzip-bomb":
+          return new Response(BOMB, { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+        case "/gzip-small":
+          return new Response(gzipSync('{"allowed":true}'), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+        case "/invalid-utf8":
+          return new Response(Buffer.from([0x7b, 0x22, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x65, 0x64, 0x22, 0x3a, 0x74, 0x72, 0x75, 0x65, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]));
+        case "/bom":
+          return new Response('\uFEFF{"allowed":true}');
+        case "/duplicate-allowed":
+          return new Response('{"allowed":false,"allowed":true}');
+        case "/nested-allowed":
+          return new Response('{"allowed":true,"x":{"allowed":false,"y":["allowed"]},"s":"\\"allowed\\":"}');
         case "/echo":
           return Response.json({ allowed: true });
         case "/answer":
@@ -270,6 +287,32 @@ describe("AuthClient answers", () => {
       failure: true,
       reason: "body over 1000 bytes",
     });
+  });
+
+  test("asks for an uncompressed answer", async () => {
+    await client("/allow").ask(Q);
+    expect(encodings.at(-1)).toBe("identity");
+  });
+
+  test("a gzip bomb is refused at the decoded cap, without inflating it all", async () => {
+    const before = process.memoryUsage().rss;
+    expect(await client("/gzip-bomb").ask(Q)).toEqual({ allowed: false, failure: true, reason: "body over 65536 bytes" });
+    // Inflating it all would take 64 MiB and more.
+    expect(process.memoryUsage().rss - before).toBeLessThan(48 * 1024 * 1024);
+  });
+
+  test("a small compressed answer is still read", async () => {
+    expect(await client("/gzip-small").ask(Q)).toEqual({ allowed: true });
+  });
+
+  test("invalid UTF-8 fails closed; a BOM is not part of the JSON", async () => {
+    expect(await client("/invalid-utf8").ask(Q)).toEqual({ allowed: false, failure: true, reason: "body is not UTF-8" });
+    expect(await client("/bom").ask(Q)).toEqual({ allowed: true });
+  });
+
+  test("two allowed keys fail closed, whichever comes last; allowed inside nested values or strings does not count", async () => {
+    expect(await client("/duplicate-allowed").ask(Q)).toEqual({ allowed: false, failure: true, reason: "allowed given more than once" });
+    expect(await client("/nested-allowed").ask(Q)).toEqual({ allowed: true });
   });
 
   test("an injected fetch that throws, or a body that errors, is a failure and never a rejection", async () => {

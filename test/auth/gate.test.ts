@@ -428,3 +428,36 @@ describe("Gate options", () => {
     });
   }
 });
+
+describe("the question budget (muc_http_auth_max_requests_per_user)", () => {
+  const nick = (n: number): AuthQuestion => ({ ...romeo, nickname: `Romeo${n}` });
+
+  test("past its budget a user's new questions are refused without asking, for the rest of the minute; others are not affected", async () => {
+    const clock = new FakeClock(1_000_000);
+    const client = new FakeClient(() => ALLOW);
+    const g = gate(client, { perf: clock, maxQuestionsPerUser: 3 });
+    for (let i = 0; i < 3; i++) expect((await decided(g, nick(i))).allowed).toBe(true);
+    const refused = g.decide(nick(3));
+    expect(isPromise(refused)).toBe(false);
+    expect(refused).toMatchObject({ allowed: false, failure: true, limited: true });
+    expect(client.calls).toHaveLength(3);
+    // Cached answers cost nothing; another user has a budget of its own.
+    expect(g.decide(nick(0))).toMatchObject({ allowed: true, source: "cache" });
+    expect((await decided(g, juliet)).allowed).toBe(true);
+    clock.advance(60_000);
+    expect((await decided(g, nick(3))).allowed).toBe(true);
+    expect(client.calls).toHaveLength(5);
+  });
+
+  test("joining a question already in flight spends nothing", async () => {
+    const client = new FakeClient();
+    const g = gate(client, { maxQuestionsPerUser: 1 });
+    const a = g.decide(romeo);
+    const b = g.decide({ ...romeo });
+    expect(isPromise(b)).toBe(true);
+    await settle();
+    client.open[0]!.answer(ALLOW);
+    expect((await a).allowed && (await b).allowed).toBe(true);
+    expect(g.decide(romeoElsewhere)).toMatchObject({ limited: true });
+  });
+});

@@ -30,6 +30,24 @@ describe("the HTTP API over a real socket", () => {
     expect(statuses(to(f.sent, "alice@a.test/phone")[0]!)).toEqual(["307"]);
   });
 
+  test("a body that stalls mid-way gets 408 with a JSON error, not a closed connection", async () => {
+    const socket = connect(Number(server.port), "127.0.0.1");
+    const received: Buffer[] = [];
+    const answered = new Promise<string>((resolve) => {
+      socket.on("data", (d) => {
+        received.push(Buffer.from(d));
+        const text = Buffer.concat(received).toString("latin1");
+        if (text.includes("}")) resolve(text);
+      });
+      socket.on("close", () => resolve(Buffer.concat(received).toString("latin1")));
+    });
+    socket.write(`POST /muc_kick HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"nick`);
+    const text = await answered;
+    socket.destroy();
+    expect(text).toStartWith("HTTP/1.1 408");
+    expect(JSON.parse(text.slice(text.indexOf("{")))).toEqual({ error: "Request body not received within 5 s" });
+  });
+
   test("an oversized chunked body without Content-Length is 413 on the wire", async () => {
     // Raw HTTP/1.1 so that the request certainly carries no Content-Length.
     const socket = connect(Number(server.port), "127.0.0.1");

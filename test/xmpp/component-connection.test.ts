@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { xml, type Element } from "@xmpp/xml";
 import pino from "pino";
 import { Backoff } from "../../src/xmpp/backoff.ts";
+import { BunTcpSocket } from "../../src/xmpp/tcp-socket.ts";
 import { ComponentConnection, type ConnectionState } from "../../src/xmpp/component-connection.ts";
 import { startAcceptServer, type AcceptServer } from "../support/accept-server.ts";
 
@@ -16,7 +17,7 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}) {
+function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number; ping?: { interval: number; timeout: number } } = {}) {
   const { logger, lines } = capturingLogger();
   const states: ConnectionState[] = [];
   const connection = new ComponentConnection({
@@ -28,6 +29,7 @@ function connect(server: AcceptServer, secret: string, onStanza: (el: Element) =
     onState: (s) => states.push(s),
     backoff: new Backoff({ base: 20, max: 80, random: () => 0.5 }),
     timeout: 1000,
+    ...extra,
   });
   cleanups.push(() => connection.stop());
   connection.start();
@@ -58,6 +60,105 @@ describe("ComponentConnection", () => {
     connection.send([xml("message", { to: "a@b/c", from: "room@rooms.test" }), xml("presence", { to: "a@b/c" })]);
     await until(() => received.length === 2);
     expect(received.map((e) => e.name)).toEqual(["message", "presence"]);
+  });
+
+  test("a stanza over maxStanzaBytes is never written: the link stays up, an IQ result becomes an error", async () => {
+    const received: Element[] = [];
+    const server = startAcceptServer({ secret: "s3cret", onStanza: (el) => received.push(el) });
+    cleanups.push(() => server.stop());
+    const { connection, lines } = connect(server, "s3cret", () => {}, { maxStanzaBytes: 1000 });
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    const big = "x".repeat(1000);
+    connection.send([
+      xml("message", { to: "a@b/c", id: "big" }, xml("body", {}, big)),
+      xml("iq", { type: "result", to: "a@b/c", from: "rooms.test", id: "q1" }, xml("query", { xmlns: "urn:x" }, big)),
+      xml("message", { to: "a@b/c", id: "small" }, xml("body", {}, "x".repeat(900))),
+    ]);
+    await until(() => received.length === 2);
+    expect(received.map((e) => [e.name, e.attrs.id, e.attrs.type])).toEqual([
+      ["iq", "q1", "error"],
+      ["message", "small", undefined],
+    ]);
+    expect(received[0]!.getChild("error")!.getChild("policy-violation")).toBeDefined();
+    expect(connection.state).toBe("online");
+    expect(lines.filter((l) => l.msg === "stanza over component_stanza_size_limit not sent")).toHaveLength(2);
+  });
+
+  test("the output cap is checked while a turn is written: the link is given up at the cap, not after the whole turn", async () => {
+    const server = startAcceptServer({ secret: "s3cret" });
+    cleanups.push(() => server.stop());
+    const { connection, lines } = connect(server, "s3cret");
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    const cap = BunTcpSocket.maxQueuedBytes;
+    BunTcpSocket.maxQueuedBytes = 256 * 1024;
+    try {
+      // 2 MB in one turn, eight times the cap.
+      const stanzas = Array.from({ length: 2000 }, (_, i) => xml("message", { to: "a@b/c", id: String(i) }, xml("body", {}, "z".repeat(1000))));
+      connection.send(stanzas);
+      await until(() => connection.state !== "online");
+    } finally {
+      BunTcpSocket.maxQueuedBytes = cap;
+    }
+    await until(() => lines.some((l) => String(l.msg).includes("not reading")));
+    const line = lines.find((l) => String(l.msg).includes("not reading"))!;
+    const bytes = Number(/(\d+) bytes queued/.exec(String(line.msg))![1]);
+    expect(bytes).toBeGreaterThan(256 * 1024);
+    expect(bytes).toBeLessThan(256 * 1024 + 2048);
+    await until(() => connection.state === "online"); // and it reconnects
+  });
+
+  test("liveness: a server that routes the pings back stays online; the pings never reach the service", async () => {
+    let pings = 0;
+    const server = startAcceptServer({
+      secret: "s3cret",
+      onStanza: (el, session) => {
+        if (el.name === "iq" && el.getChild("ping", "urn:xmpp:ping")) {
+          pings++;
+          session.write(el.toString()); // as Prosody does: a stanza to the component's domain goes to the component
+        }
+      },
+    });
+    cleanups.push(() => server.stop());
+    const got: Element[] = [];
+    const { connection, states } = connect(server, "s3cret", (el) => got.push(el), { ping: { interval: 30, timeout: 200 } });
+    await until(() => connection.state === "online");
+    await until(() => pings >= 5);
+    expect(connection.state).toBe("online");
+    expect(states.filter((s) => s === "online")).toHaveLength(1);
+    expect(got).toEqual([]);
+  });
+
+  test("liveness: a server that stops answering is given up after the deadline and reconnected to", async () => {
+    const server = startAcceptServer({ secret: "s3cret" }); // routes nothing back
+    cleanups.push(() => server.stop());
+    const { connection, states, lines } = connect(server, "s3cret", () => {}, { ping: { interval: 30, timeout: 60 } });
+    await until(() => connection.state === "online");
+    await until(() => states.filter((s) => s === "online").length >= 2);
+    expect(states).toContain("offline");
+    expect(lines.some((l) => /did not answer a ping \(XEP-0199\)/.test(String(l.msg)))).toBe(true);
+  });
+
+  test("stop() writes everything queued before closing, even to a server slower than the old 2 s, and counts what left", async () => {
+    let received = 0;
+    const server = startAcceptServer({
+      secret: "s3cret",
+      onStanza: () => {
+        received++;
+        const until = performance.now() + 1.5; // a busy server: 3,000 stanzas take it 4.5 s
+        while (performance.now() < until);
+      },
+    });
+    cleanups.push(() => server.stop());
+    const { connection } = connect(server, "s3cret");
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    connection.countFromHere();
+    connection.send(Array.from({ length: 3000 }, (_, i) => xml("presence", { to: `u${i}@b/c`, type: "unavailable" }, xml("status", { code: "332" }), xml("body", {}, "p".repeat(10_000)))));
+    const result = await connection.stop();
+    expect(result).toEqual({ sent: 3000, unsent: 0 });
+    await until(() => received === 3000, 10_000);
   });
 
   test("a multi-byte character split across two TCP reads arrives whole", async () => {

@@ -72,7 +72,7 @@ function decision(allowed: boolean, source: Decision["source"]): Decision {
 /** Let promise callbacks (the router's #settle) run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function harness(options: { authorizer?: JoinAuthorizer | null; authorizeRegistration?: boolean } = {}) {
+function harness(options: { authorizer?: JoinAuthorizer | null; authorizeRegistration?: boolean; maxHeld?: { stanzas: number; bytes: number } } = {}) {
   const metrics = new Metrics();
   const service = new MucService({ domain: DOMAIN, now: () => Date.parse("2026-01-01T00:00:00Z"), secret: "test", metrics });
   const gate = new HandGate();
@@ -81,6 +81,7 @@ function harness(options: { authorizer?: JoinAuthorizer | null; authorizeRegistr
     service,
     authorizer: options.authorizer === null ? undefined : (options.authorizer ?? gate),
     authorizeRegistration: options.authorizeRegistration ?? false,
+    maxHeld: options.maxHeld,
     send: (stanzas) => sent.push(...stanzas),
     logger: silentLogger,
     metrics,
@@ -475,6 +476,77 @@ describe("held stanzas and chained entries", () => {
     const views = new RosterViews();
     views.feed(h.sent);
     expect(viewMismatches(views, h.service)).toEqual([]);
+  });
+});
+
+describe("bounded holds", () => {
+  test("an entry the gate refuses without asking (question budget spent) gets wait/resource-constraint, not not-authorized", () => {
+    const limited: JoinAuthorizer = {
+      mustAuthorize: () => true,
+      decide: () => ({ allowed: false, failure: true, reason: "over budget", source: "fetch", limited: true }),
+    };
+    const h = harness({ authorizer: limited });
+    h.join(ALICE, "Alice");
+    const [refusal] = h.fresh();
+    expect([refusal!.name, errorType(refusal!), errorCondition(refusal!)]).toEqual(["presence", "wait", "resource-constraint"]);
+    expect(h.service.room(ROOM)?.sessions.has(ALICE) ?? false).toBe(false);
+  });
+
+  test("beyond the most stanzas a session may have waiting, more are refused with wait/resource-constraint at once", async () => {
+    const h = harness({ maxHeld: { stanzas: 3, bytes: 1 << 20 } });
+    h.join(ALICE, "Alice");
+    for (const id of ["m1", "m2", "m3", "m4", "m5"]) h.say(ALICE, id);
+    const refused = h.fresh();
+    expect(refused.map((s) => [s.attrs.id, errorType(s), errorCondition(s)])).toEqual([
+      ["m4", "wait", "resource-constraint"],
+      ["m5", "wait", "resource-constraint"],
+    ]);
+    h.gate.answer(true);
+    await flush();
+    // The three held were handled (as sent before the join: not-acceptable), in order.
+    expect(h.fresh().filter((s) => s.name === "message" && s.attrs.type === "error").map((s) => s.attrs.id)).toEqual(["m1", "m2", "m3"]);
+  });
+
+  test("the bytes held are bounded too", () => {
+    const h = harness({ maxHeld: { stanzas: 100, bytes: 1200 } }); // about 510 bytes each
+    h.join(ALICE, "Alice");
+    const big = (id: string) => h.route(`<message type='groupchat' id='${id}' from='${ALICE}' to='${ROOM}'><body>${"x".repeat(400)}</body></message>`);
+    big("b1");
+    big("b2");
+    expect(h.fresh()).toEqual([]);
+    big("b3");
+    expect(h.fresh().map((s) => [s.attrs.id, errorCondition(s)])).toEqual([["b3", "resource-constraint"]]);
+  });
+
+  test("an unavailable is never refused nor queued: it cancels the pending join even when the backlog is full", () => {
+    const h = harness({ maxHeld: { stanzas: 1, bytes: 1 << 20 } });
+    h.join(ALICE, "Alice");
+    h.say(ALICE, "m1");
+    h.say(ALICE, "m2");
+    h.fresh();
+    h.leave(ALICE, "Alice");
+    expect(h.router.pending).toBe(0);
+    expect(h.fresh().map((s) => `${s.name}:${s.attrs.type}`)).toEqual(["message:error", "presence:unavailable"]);
+  });
+
+  test("an unavailable behind a pending nick change is not queued: the occupant leaves at once, under its old nick", async () => {
+    const h = harness();
+    h.gate.cached.set(`alice@a.test|${ROOM}|Alice`, true);
+    h.gate.cached.set(`bob@b.test|${ROOM}|Bob`, true);
+    h.join(ALICE, "Alice");
+    h.join(BOB, "Bob");
+    h.route(`<presence from='${ALICE}' to='${ROOM}/Alicia'/>`); // pending nick change
+    expect(h.router.pending).toBe(1);
+    h.fresh();
+    h.leave(ALICE, "Alicia");
+    expect(h.router.pending).toBe(0);
+    expect(h.service.room(ROOM)!.sessions.has(ALICE)).toBe(false);
+    const gone = h.fresh().find((s) => s.attrs.to === BOB && s.attrs.type === "unavailable")!;
+    expect(gone.attrs.from).toBe(`${ROOM}/Alice`);
+    h.gate.answer(true);
+    await flush();
+    expect(h.fresh()).toEqual([]); // the late answer changes nothing
+    expect(h.service.room(ROOM)!.sessions.has(ALICE)).toBe(false);
   });
 });
 

@@ -62,4 +62,47 @@ describe("BunTcpSocket", () => {
     await closed;
     expect(errors[0]?.message).toMatch(/not reading: \d+ bytes queued/);
   });
+
+  test("stops reading at the high-water mark while the server is behind, reads again once it caught up, nothing lost", async () => {
+    let peer: net.Socket | undefined;
+    const received: Buffer[] = [];
+    const srv = net.createServer((s) => {
+      peer = s;
+      s.pause(); // behind: reads nothing yet
+    });
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => srv.close());
+    const socket = await connected((srv.address() as net.AddressInfo).port);
+    const got: string[] = [];
+    socket.on("data", (text: string) => got.push(text));
+    const turns: boolean[] = [];
+    socket.on("backpressure", (on: boolean) => turns.push(on));
+    const high = BunTcpSocket.highWaterBytes;
+    BunTcpSocket.highWaterBytes = 1024 * 1024;
+    try {
+      const mb = "y".repeat(1 << 20);
+      for (let i = 0; i < 8 && !socket.paused; i++) {
+        socket.write(mb);
+        await Bun.sleep(5);
+      }
+      expect(socket.paused).toBe(true);
+      expect(turns).toEqual([true]);
+      // What the server sends meanwhile waits in the kernel, unread.
+      peer!.write("<message id='while-paused'/>");
+      await Bun.sleep(50);
+      const written = socket.queuedBytes;
+      expect(written).toBeGreaterThan(0);
+      peer!.on("data", (c: Buffer) => received.push(c));
+      peer!.resume();
+      for (let i = 0; i < 300 && socket.paused; i++) await Bun.sleep(10);
+      expect(socket.paused).toBe(false);
+      expect(turns).toEqual([true, false]);
+      for (let i = 0; i < 300 && !got.join("").includes("while-paused"); i++) await Bun.sleep(10);
+      expect(got.join("")).toBe("<message id='while-paused'/>");
+      for (let i = 0; i < 300 && socket.queuedBytes > 0; i++) await Bun.sleep(10);
+      expect(Buffer.concat(received).toString()).toMatch(/^y+$/);
+    } finally {
+      BunTcpSocket.highWaterBytes = high;
+    }
+  });
 });
