@@ -51,25 +51,22 @@ async function main(): Promise<void> {
   logWarnings(logger);
   const metrics = new Metrics();
   const authorizer = createGate(config, { logger, metrics });
-  let mucgate: Mucgate;
-  try {
-    mucgate = await startMucgate(config, { logger, authorizer, metrics });
-  } catch (err) {
-    // Storage that cannot be opened or migrated (e.g. a schema newer than this binary): say why, exit 1.
-    if (!(err instanceof MucgateError)) throw err;
-    logger.error({ err: err.message }, "mucgate could not start");
-    console.error(`mucgate: ${err.message}`);
-    logger.flush?.();
-    process.exit(1);
-  }
-
+  // Signals count from here: one that comes while storage opens or the link is first tried
+  // stops the service once it is up (a signal before that would kill the process unlogged).
+  let signalled: string | undefined;
+  let mucgate: Mucgate | undefined;
   const shutdown = (signal: string) => {
+    if (!mucgate) {
+      signalled ??= signal;
+      return;
+    }
+    const running = mucgate;
     logger.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
-    mucgate.stop().then(
+    running.stop().then(
       () => {
         clearTimeout(deadline);
         logger.flush?.();
@@ -83,6 +80,17 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  try {
+    mucgate = await startMucgate(config, { logger, authorizer, metrics });
+  } catch (err) {
+    // Storage that cannot be opened or migrated (e.g. a schema newer than this binary): say why, exit 1.
+    if (!(err instanceof MucgateError)) throw err;
+    logger.error({ err: err.message }, "mucgate could not start");
+    console.error(`mucgate: ${err.message}`);
+    logger.flush?.();
+    process.exit(1);
+  }
+  if (signalled) shutdown(signalled);
   // The one error sink for anything that escaped: log it, keep serving.
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
   process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception"));
