@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { groupchat, joinPresence, NS_MUC_USER, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
 import { useRig } from "./harness/rig.ts";
-import { errorOf, fromRoom, groupchatFrom, join, mucItem, NS_MUC_ADMIN, NS_MUC_OWNER, presenceFrom } from "./muc-fixture.ts";
+import { errorOf, fromRoom, groupchatFrom, join, mucItem, NS_MUC_ADMIN, NS_MUC_OWNER, presenceFrom, aliceAndBob } from "./muc-fixture.ts";
 
 // Every join asks the backend (no cached decisions), so a request not made is one the ban saved.
 const rig = useRig({ mucgates: { mucgate: { config: { muc_http_auth_cache_ttl: 0, muc_http_auth_negative_cache_ttl: 0 } } } });
@@ -35,19 +35,10 @@ function listed(result: Element): Record<string, string | undefined>[] {
 
 const joinsBy = (who: TestClient) => rig.auth.requests.filter((r) => r.userJID === who.bareJid).length;
 
-async function aliceAndBob(label: string): Promise<{ room: string; alice: TestClient; bob: TestClient }> {
-  const room = rig.room(label);
-  const alice = await rig.client("alice");
-  const bob = await rig.client("bob");
-  await join(alice, room, "Alice");
-  await join(bob, room, "Bob");
-  await alice.waitFor(presenceFrom(`${room}/Bob`));
-  return { room, alice, bob };
-}
 
 describe("bans (§9.1)", () => {
   test("the outcast leaves with 301, reason and actor; its rejoin is forbidden and costs no HTTP request", async () => {
-    const { room, alice, bob } = await aliceAndBob("ban");
+    const { room, alice, bob } = await aliceAndBob(rig, "ban");
     expect(joinsBy(bob)).toBe(1);
 
     const result = await alice.iq(admin(room, "set", item({ affiliation: "outcast", jid: bob.bareJid }, "Spam")));
@@ -81,7 +72,7 @@ describe("bans (§9.1)", () => {
   });
 
   test("a participant's ban attempt is forbidden and removes nobody", async () => {
-    const { room, alice, bob } = await aliceAndBob("ban-refused");
+    const { room, alice, bob } = await aliceAndBob(rig, "ban-refused");
     const refused = await bob.iq(admin(room, "set", item({ affiliation: "outcast", jid: alice.bareJid })));
     expect(errorOf(refused)).toEqual({ type: "auth", condition: "forbidden" });
     await alice.expectNothing(presenceFrom(`${room}/Alice`, "unavailable"), 200);
@@ -92,7 +83,7 @@ describe("bans (§9.1)", () => {
 
 describe("affiliation lists (§9.2, §9.5, §10.5)", () => {
   test("grants show in presence and in each list, with the reasons; participants may not read them", async () => {
-    const { room, alice, bob } = await aliceAndBob("lists");
+    const { room, alice, bob } = await aliceAndBob(rig, "lists");
     const set = await alice.iq(
       admin(
         room,

@@ -165,3 +165,20 @@ export async function connectProbe(target: { componentDomain: string; componentS
     },
   };
 }
+
+/** What a fresh-room helper needs of the rig (harness/rig.ts). */
+export interface RoomsAndClients {
+  room(label: string): string;
+  client(user: string): Promise<TestClient>;
+}
+
+/** Alice (owner) and Bob (participant) in a fresh room; Alice has seen Bob come in. */
+export async function aliceAndBob(rig: RoomsAndClients, label: string): Promise<{ room: string; alice: TestClient; bob: TestClient }> {
+  const room = rig.room(label);
+  const alice = await rig.client("alice");
+  const bob = await rig.client("bob");
+  await join(alice, room, "Alice");
+  await join(bob, room, "Bob");
+  await alice.waitFor(presenceFrom(`${room}/Bob`));
+  return { room, alice, bob };
+}

@@ -31,20 +31,11 @@ import {
   NS_MUC_ADMIN,
   occupantId,
   presenceFrom,
+  aliceAndBob,
 } from "./muc-fixture.ts";
 
 const rig = useRig();
 
-/** Alice (owner) and Bob (participant) in a fresh room. */
-async function aliceAndBob(label: string): Promise<{ room: string; alice: TestClient; bob: TestClient }> {
-  const room = rig.room(label);
-  const alice = await rig.client("alice");
-  const bob = await rig.client("bob");
-  await join(alice, room, "Alice");
-  await join(bob, room, "Bob");
-  await alice.waitFor(presenceFrom(`${room}/Bob`));
-  return { room, alice, bob };
-}
 
 /** Alice, and Bob with two sessions (desk, phone) under one nick, in a fresh room. */
 async function aliceAndTwoBobs(label: string): Promise<{ room: string; alice: TestClient; desk: TestClient; phone: TestClient }> {
@@ -60,7 +51,7 @@ async function aliceAndTwoBobs(label: string): Promise<{ room: string; alice: Te
 
 describe("leaving (§7.14)", () => {
   test("unavailable with 110 to the leaver, without 110 and with the status text to the others; then silence", async () => {
-    const { room, alice, bob } = await aliceAndBob("leave");
+    const { room, alice, bob } = await aliceAndBob(rig, "leave");
     await bob.send(leavePresence(`${room}/Bob`, "gone fishing"));
 
     const own = await bob.waitFor(presenceFrom(`${room}/Bob`, "unavailable"));
@@ -82,7 +73,7 @@ describe("leaving (§7.14)", () => {
 
 describe("nickname change (§7.6)", () => {
   test("303 with the new nick on the old one's unavailable, then presence under the new nick; 110 for the changer", async () => {
-    const { room, alice, bob } = await aliceAndBob("nick-change");
+    const { room, alice, bob } = await aliceAndBob(rig, "nick-change");
     const idBefore = occupantId(bob.stanzas.find((s) => s.attrs.from === `${room}/Bob` && s.name === "presence")!);
     await bob.send(joinPresence(`${room}/Robert`));
 
@@ -109,7 +100,7 @@ describe("nickname change (§7.6)", () => {
   });
 
   test("a new nick the service normalises: 303 names the normalised nick, the new presence carries 210", async () => {
-    const { room, alice, bob } = await aliceAndBob("nick-change-210");
+    const { room, alice, bob } = await aliceAndBob(rig, "nick-change-210");
     await bob.send(joinPresence(`${room}/ Robert  the  Bob `));
     const ownOld = await bob.waitFor(presenceFrom(`${room}/Bob`, "unavailable"));
     expect(mucItem(ownOld).nick).toBe("Robert the Bob");
@@ -131,7 +122,7 @@ describe("nickname change (§7.6)", () => {
   });
 
   test("joining with a nick another user holds gets 409 conflict; the holder sees nothing", async () => {
-    const { room, alice } = await aliceAndBob("conflict");
+    const { room, alice } = await aliceAndBob(rig, "conflict");
     const carol = await rig.client("carol");
     await carol.send(joinPresence(`${room}/Alice`));
     const error = await carol.waitFor({ name: "presence", type: "error" });
@@ -145,7 +136,7 @@ describe("nickname change (§7.6)", () => {
   });
 
   test("changing to a nick another user holds gets conflict; the old nick stays", async () => {
-    const { room, alice, bob } = await aliceAndBob("conflict-change");
+    const { room, alice, bob } = await aliceAndBob(rig, "conflict-change");
     await bob.send(joinPresence(`${room}/Alice`));
     const error = await bob.waitFor({ name: "presence", type: "error" });
     expect(error.attrs.from).toBe(`${room}/Alice`);
@@ -158,7 +149,7 @@ describe("nickname change (§7.6)", () => {
 
 describe("messages (§7.4, §7.5)", () => {
   test("groupchat goes to every occupant, the sender too, from the sender's occupant JID with its id and occupant id", async () => {
-    const { room, alice, bob } = await aliceAndBob("groupchat");
+    const { room, alice, bob } = await aliceAndBob(rig, "groupchat");
     const carol = await rig.client("carol");
     await join(carol, room, "Carol");
     await bob.send(groupchat(room, "hello all", "msg-1"));
@@ -175,7 +166,7 @@ describe("messages (§7.4, §7.5)", () => {
   });
 
   test("a private message reaches only its recipient, from the sender's occupant JID, marked muc#user", async () => {
-    const { room, alice, bob } = await aliceAndBob("pm");
+    const { room, alice, bob } = await aliceAndBob(rig, "pm");
     const carol = await rig.client("carol");
     await join(carol, room, "Carol");
     await alice.send(privateMessage(`${room}/Bob`, "psst", "pm-1"));
@@ -202,7 +193,7 @@ describe("messages (§7.4, §7.5)", () => {
   });
 
   test("an IQ to an occupant JID reaches that occupant from the asker's occupant JID; the answer comes back under the original id", async () => {
-    const { room, alice, bob } = await aliceAndBob("iq");
+    const { room, alice, bob } = await aliceAndBob(rig, "iq");
     const asked = alice.iq(xml("iq", { type: "get", to: `${room}/Bob`, id: "ver-1" }, xml("query", { xmlns: "jabber:iq:version" })));
     const request = await bob.waitFor((s) => s.name === "iq" && s.attrs.type === "get");
     expect(request.attrs.from).toBe(`${room}/Alice`); // not Alice's real JID
@@ -236,7 +227,7 @@ describe("messages (§7.4, §7.5)", () => {
 
 describe("subject (§8.1)", () => {
   test("a moderator changes the subject for everyone; a participant is refused with forbidden", async () => {
-    const { room, alice, bob } = await aliceAndBob("subject");
+    const { room, alice, bob } = await aliceAndBob(rig, "subject");
     await alice.send(xml("message", { to: room, type: "groupchat", id: "s1" }, xml("subject", {}, "Release day")));
     for (const c of [alice, bob]) {
       const m = await c.waitFor(isSubject(room));
@@ -300,7 +291,7 @@ describe("several sessions under one nick", () => {
 
 describe("non-occupants", () => {
   test("groupchat and private messages from someone not in the room are refused with not-acceptable, and reach nobody", async () => {
-    const { room, alice, bob } = await aliceAndBob("outsider");
+    const { room, alice, bob } = await aliceAndBob(rig, "outsider");
     const carol = await rig.client("carol");
     await carol.send(groupchat(room, "let me in", "out-1"));
     const e1 = await carol.waitFor({ name: "message", type: "error", id: "out-1" });
@@ -328,7 +319,7 @@ describe("non-occupants", () => {
 
 describe("occupants removed by their server", () => {
   test("a client that loses its connection: Prosody sends unavailable, the room sees the occupant leave", async () => {
-    const { room, alice, bob } = await aliceAndBob("drop");
+    const { room, alice, bob } = await aliceAndBob(rig, "drop");
     await bob.drop();
     const seen = await alice.waitFor(presenceFrom(`${room}/Bob`, "unavailable"), { timeout: 5000 });
     expect(mucItem(seen).role).toBe("none");
@@ -340,7 +331,7 @@ describe("occupants removed by their server", () => {
   });
 
   test("a presence error from a session removes it: the others see 333", async () => {
-    const { room, alice, bob } = await aliceAndBob("presence-error");
+    const { room, alice, bob } = await aliceAndBob(rig, "presence-error");
     await bob.send(
       xml(
         "presence",
@@ -357,7 +348,7 @@ describe("occupants removed by their server", () => {
   });
 
   test("a message bounce that means the session is gone removes it (333); other errors do not", async () => {
-    const { room, alice, bob } = await aliceAndBob("message-bounce");
+    const { room, alice, bob } = await aliceAndBob(rig, "message-bounce");
     const carol = await rig.client("carol");
     await join(carol, room, "Carol");
     const bounce = (condition: string) =>
@@ -438,7 +429,7 @@ describe("kick from XMPP (§8.2)", () => {
   }
 
   test("a moderator kicks: 307 + 110 with reason and actor to the kicked, result to the moderator, 307 with reason to the room", async () => {
-    const { room, alice, bob } = await aliceAndBob("kick");
+    const { room, alice, bob } = await aliceAndBob(rig, "kick");
     const carol = await rig.client("carol");
     await join(carol, room, "Carol");
     await alice.waitFor(presenceFrom(`${room}/Carol`));
@@ -471,7 +462,7 @@ describe("kick from XMPP (§8.2)", () => {
   });
 
   test("a participant may not kick (forbidden); an absent nick is item-not-found; an owner cannot be kicked (not-allowed)", async () => {
-    const { room, alice, bob } = await aliceAndBob("kick-refused");
+    const { room, alice, bob } = await aliceAndBob(rig, "kick-refused");
     const refused = await bob.iq(kickIq(room, "Alice"));
     expect(refused.attrs.from).toBe(room);
     expect(errorOf(refused)).toEqual({ type: "auth", condition: "forbidden" });

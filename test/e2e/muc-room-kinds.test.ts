@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { groupchat, joinPresence, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
 import { useRig } from "./harness/rig.ts";
+import { GAJIM_PRIVATE } from "../support/gajim-presets.ts";
 import { errorOf, join, mucItem, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_OWNER, presenceFrom } from "./muc-fixture.ts";
 
 const CAP = 50;
@@ -127,22 +128,7 @@ describe("room kinds through Prosody", () => {
     // and groupchat_creation.py's private choice) and submits every field.
     const { self } = await join(alice, room, "Alice");
     expect(statusCodes(self)).toContain(201);
-    const preset: Record<string, string> = {
-      "muc#roomconfig_roomname": "Friends",
-      "muc#roomconfig_roomdesc": "",
-      "muc#roomconfig_publicroom": "0",
-      "muc#roomconfig_membersonly": "1",
-      "muc#roomconfig_whois": "anyone",
-      "muc#roomconfig_changesubject": "1",
-      public_list: "0",
-      "muc#roomconfig_allowinvites": "1",
-      "muc#roomconfig_persistentroom": "1",
-      "muc#roomconfig_moderatedroom": "0",
-      "muc#roomconfig_enablelogging": "1",
-      allow_voice_requests: "0",
-      "{http://prosody.im/protocol/muc}roomconfig_allowmemberinvites": "1",
-      "muc#roomconfig_enablearchiving": "1",
-    };
+    const preset = GAJIM_PRIVATE;
     const form = await configForm(alice, room);
     for (const name of form.keys()) if (name in preset) form.set(name, [preset[name]!]);
     const answer = await submit(alice, room, form);

@@ -15,6 +15,7 @@ import { groupchat, statusCodes, xml, type Element, type TestClient } from "./ha
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { startPostgres, type PostgresServer } from "./harness/postgres.ts";
 import { useRig } from "./harness/rig.ts";
+import { GAJIM_PUBLIC } from "../support/gajim-presets.ts";
 import { NS_DELAY, NS_DISCO_INFO, NS_MUC_OWNER, isSelfPresence, join } from "./muc-fixture.ts";
 
 const MAM = "urn:xmpp:mam:2";
@@ -29,19 +30,8 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-/** The values Gajim 1.7's "Create Group Chat" sets on the form it was given (public preset); it submits every field the form offered. */
-const GAJIM_PUBLIC: Record<string, string> = {
-  "muc#roomconfig_roomname": "Book Club",
-  "muc#roomconfig_roomdesc": "We read",
-  "muc#roomconfig_publicroom": "1",
-  "muc#roomconfig_membersonly": "0",
-  "muc#roomconfig_whois": "moderators",
-  "muc#roomconfig_changesubject": "0",
-  "muc#roomconfig_persistentroom": "1",
-};
-
 /** Ask for the owner form and submit it as Gajim does: every offered field, with the preset's values where it has one. */
-async function configureLikeGajim(owner: TestClient, room: string, preset: Record<string, string>): Promise<Element> {
+async function configureLikeGajim(owner: TestClient, room: string, preset: Readonly<Record<string, string>>): Promise<Element> {
   const form = (await owner.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_MUC_OWNER })))).getChild("query", NS_MUC_OWNER)!.getChild("x", DATA)!;
   const fields = form.getChildren("field").map((f) => {
     const name = f.attrs.var!;

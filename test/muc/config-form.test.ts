@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { GAJIM_PRIVATE } from "../support/gajim-presets.ts";
 import { DATA, DOMAIN, MUC_OWNER, errorCondition, fixture, statuses, type Fixture } from "./fixture.ts";
 
 /** XEP-0045 §10.2 form rules and §10.2.1 notices (104). */
@@ -81,22 +82,7 @@ describe("the configuration form", () => {
 
   test("the Gajim 'private group' preset, submitted as Gajim does (every field it got, its values set), makes the room private", () => {
     const f = hall();
-    const preset: Record<string, string> = {
-      "muc#roomconfig_roomname": "Friends",
-      "muc#roomconfig_roomdesc": "",
-      "muc#roomconfig_publicroom": "0",
-      "muc#roomconfig_membersonly": "1",
-      "muc#roomconfig_whois": "anyone",
-      "muc#roomconfig_changesubject": "1",
-      public_list: "0",
-      "muc#roomconfig_allowinvites": "1",
-      "muc#roomconfig_persistentroom": "1",
-      "muc#roomconfig_moderatedroom": "0",
-      "muc#roomconfig_enablelogging": "1",
-      allow_voice_requests: "0",
-      "{http://prosody.im/protocol/muc}roomconfig_allowmemberinvites": "1",
-      "muc#roomconfig_enablearchiving": "1",
-    };
+    const preset = GAJIM_PRIVATE;
     const form = offered(f);
     for (const name of Object.keys(form)) if (name in preset) form[name] = [preset[name]!];
     const out = f.configure(OWNER, "hall", form);
