@@ -59,19 +59,12 @@ export function beforeGateRefusal(core: MucCore, attempt: JoinAttempt): StanzaEr
 function checkJoin(core: MucCore, inc: Incoming): { nick: string; changed: boolean } {
   const prepared = prepareNick(inc.to.resource);
   if (!("nick" in prepared)) throw prepared;
-  const attempt: JoinAttempt = {
-    core,
-    room: inc.room,
-    from: inc.from,
-    nick: prepared.nick,
-    stanza: inc.stanza,
-    affiliation: inc.standing?.affiliation ?? inc.room?.affiliationOf(inc.from.bare) ?? "none",
-  };
+  const own = inc.room?.affiliationOf(inc.from.bare) ?? "none";
+  const attempt: JoinAttempt = { core, room: inc.room, from: inc.from, nick: prepared.nick, stanza: inc.stanza, affiliation: inc.standing?.affiliation ?? own };
   // The checks the router runs before the gate come first, on the room's own
   // affiliation: a ban holds whatever the backend's answer says (§9.1), and a
   // banned user learns nothing of the nicks in the room (docs/join-checks.md).
-  const standingAside = { ...attempt, affiliation: inc.room?.affiliationOf(inc.from.bare) ?? "none" };
-  const early = beforeGateRefusal(core, inc.standing?.affiliation === undefined ? attempt : standingAside);
+  const early = beforeGateRefusal(core, { ...attempt, affiliation: own });
   if (early) throw early;
   for (const hook of core.hooks.preJoin) {
     if (hook.beforeGate) continue;

@@ -205,7 +205,7 @@ describe("persistence", () => {
     f.join(ALICE, "lobby", "Alice");
     f.join(BOB, "lobby", "Bob");
     set(f, ALICE, "<item affiliation='admin' jid='bob@b.test'><reason>Trusted</reason></item><item affiliation='outcast' jid='mallory@m.test'><reason>Spam</reason></item>");
-    f.storage!.commit();
+    f.storage.commit();
     f.restart();
     expect(listOf(get(f, ALICE, "<item affiliation='outcast'/>"))).toEqual([{ affiliation: "outcast", jid: "mallory@m.test", reason: "Spam" }]);
     expect(f.service.room(ROOM)!.affiliations.get("bob@b.test")).toEqual({ affiliation: "admin", reason: "Trusted" });

@@ -29,10 +29,10 @@ export function xml(source: string): Element {
 
 export interface FixtureOptions extends Partial<MucServiceOptions> {
   /**
-   * Record every change in this store, load rooms from it on first use and
-   * run answers that read it (the router's part, in one synchronous step:
-   * MemoryStorage answers at once). `restart()` then builds a new service
-   * on the same store, as a new process would.
+   * Record every change in this store (a fresh one by default), load rooms
+   * from it on first use and run answers that read it (the router's part, in
+   * one synchronous step: MemoryStorage answers at once). `restart()` then
+   * builds a new service on the same store, as a new process would.
    */
   storage?: MemoryStorage;
 }
@@ -43,21 +43,20 @@ export function fixture(options: FixtureOptions = {}) {
   const { storage = new MemoryStorage(), ...serviceOptions } = options;
   const build = () => {
     const s = new MucService({ domain: DOMAIN, now: () => clock, secret: "test", ...serviceOptions });
-    if (storage) s.subscribe(recorder(storage));
-    return { service: s, loader: storage ? new RoomLoader({ service: s, source: storage, logger: silentLogger }) : undefined };
+    s.subscribe(recorder(storage));
+    return { service: s, loader: new RoomLoader({ service: s, source: storage, logger: silentLogger }) };
   };
   let { service, loader } = build();
   const send = (stanza: string | Element, opts?: Parameters<MucService["handle"]>[2]): Element[] => {
     const out: Element[] = [];
     const element = typeof stanza === "string" ? xml(stanza) : stanza;
     const to = element.attrs.to?.split("/")[0];
-    if (loader && to?.includes("@")) {
+    if (to?.includes("@")) {
       const ready = loader.prepare(to.toLowerCase());
       if (ready !== true) throw new Error(`room ${to} did not load synchronously: ${String(ready)}`);
     }
     const later = service.handle(element, out, opts);
     if (later) {
-      if (!storage) throw new Error("a deferred answer without storage");
       const more = later.run(storage);
       if (more instanceof Promise) throw new Error("memory storage answered later");
       out.push(...more);
@@ -73,9 +72,8 @@ export function fixture(options: FixtureOptions = {}) {
     storage,
     /** A new process on the same storage: rooms with occupants come back at once, the rest on first use. */
     restart() {
-      if (!storage) throw new Error("restart needs a fixture with storage");
       ({ service, loader } = build());
-      for (const jid of storage.occupiedRooms() as readonly string[]) loader!.prepare(jid);
+      for (const jid of storage.occupiedRooms() as readonly string[]) loader.prepare(jid);
     },
     send,
     iq,

@@ -45,7 +45,7 @@ describe("a persistent room", () => {
   test("leaves memory with its last occupant and stays in storage", () => {
     const f = usedRoom();
     expect(f.service.room(ROOM)).toBeUndefined();
-    const record = f.storage!.loadRoom(ROOM) as Exclude<ReturnType<MemoryStorage["loadRoom"]>, Promise<unknown>>;
+    const record = f.storage.loadRoom(ROOM) as Exclude<ReturnType<MemoryStorage["loadRoom"]>, Promise<unknown>>;
     expect(record?.record).toMatchObject({ jid: ROOM, persistent: true, name: "The Lobby" });
     expect(record?.occupants).toEqual([]);
   });
@@ -87,7 +87,7 @@ describe("a persistent room", () => {
     const f = usedRoom();
     f.join(ALICE, "lobby", "Alice");
     f.iq(ALICE, ROOM, "set", `<query xmlns='${MUC_OWNER}'><destroy/></query>`);
-    expect(f.storage!.loadRoom(ROOM)).toBeUndefined();
+    expect(f.storage.loadRoom(ROOM)).toBeUndefined();
     f.restart();
     const self = to(f.join(CAROL, "lobby", "Carol"), CAROL).find((s) => statuses(s).includes("110"))!;
     expect(statuses(self)).toContain("201");
@@ -99,9 +99,9 @@ describe("a temporary room", () => {
     const f = stored();
     f.join(ALICE, "lobby", "Alice");
     f.say(ALICE, "lobby", "hello");
-    expect(f.storage!.loadRoom(ROOM)).toBeDefined();
+    expect(f.storage.loadRoom(ROOM)).toBeDefined();
     f.leave(ALICE, "lobby", "Alice");
-    expect(f.storage!.loadRoom(ROOM)).toBeUndefined();
+    expect(f.storage.loadRoom(ROOM)).toBeUndefined();
   });
 });
 

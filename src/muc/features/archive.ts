@@ -6,6 +6,7 @@ import { NS } from "../namespaces.ts";
 import type { Room } from "../room.ts";
 import { archivedStanza, stanzaIdElement } from "../room-record.ts";
 import type { ArchiveAnswer, ArchiveQuery } from "../storage.ts";
+import { readPage } from "../rsm.ts";
 import { refuse } from "../stanza-error.ts";
 import { element, xmppDateTime } from "../stanza.ts";
 import { booleanField } from "./config-fields.ts";
@@ -47,20 +48,6 @@ function instant(name: string, value: string | undefined): number | undefined {
   return ms;
 }
 
-/** XEP-0059 `<max/>` and the rest of the `<set/>`. */
-function paging(set: Element | undefined, ceiling: number): Pick<ArchiveQuery, "max" | "after" | "before"> {
-  const maxText = set?.getChildText("max");
-  let max = ceiling;
-  if (maxText !== undefined && maxText !== null) {
-    if (!/^\d{1,9}$/.test(maxText.trim())) throw refuse.badRequest("<max/> must be a whole number");
-    max = Math.min(Number(maxText.trim()), ceiling);
-  }
-  const after = set?.getChild("after");
-  const before = set?.getChild("before");
-  if (after && before) throw refuse.badRequest("Page with <after/> or <before/>, not both");
-  return { max, after: after ? after.getText() : undefined, before: before ? before.getText() : undefined };
-}
-
 /** The query as the store takes it; refuses what it cannot honour, naming it. */
 function queryOf(context: IqContext): ArchiveQuery {
   const { core, payload } = context;
@@ -85,7 +72,7 @@ function queryOf(context: IqContext): ArchiveQuery {
     const ids = form.values.get("ids");
     if (ids && ids.length > 0) filters.ids = ids;
   }
-  return { ...filters, ...paging(payload.getChild("set", NS.RSM), core.settings.maxArchiveQueryResults) };
+  return { ...filters, ...readPage(payload.getChild("set", NS.RSM), core.settings.maxArchiveQueryResults) };
 }
 
 function fin(answer: Extract<ArchiveAnswer, { found: true }>, flip: boolean): Element {

@@ -1,6 +1,7 @@
 import type { Element, Node } from "@xmpp/xml";
 import { deferred, type Feature, type IqContext } from "../hooks.ts";
 import { NS } from "../namespaces.ts";
+import { readPage } from "../rsm.ts";
 import { refuse } from "../stanza-error.ts";
 import { element } from "../stanza.ts";
 
@@ -46,11 +47,9 @@ export const ROOM_PAGE_SIZE = 100;
 function serviceItems({ payload }: IqContext) {
   noNode(payload);
   const set = payload.getChild("set", NS.RSM);
-  const maxText = set?.getChildText("max")?.trim();
-  if (maxText !== undefined && !/^\d{1,9}$/.test(maxText)) throw refuse.badRequest("<max/> must be a whole number");
-  const limit = Math.min(maxText === undefined ? ROOM_PAGE_SIZE : Number(maxText), ROOM_PAGE_SIZE);
-  const after = set?.getChildText("after") || undefined;
   if (set?.getChild("before")) throw refuse.featureNotImplemented("Rooms are paged forward only (<after/>)");
+  const { max: limit, after: afterText } = readPage(set, ROOM_PAGE_SIZE);
+  const after = afterText || undefined;
   return deferred(
     (storage) => storage.listPublicRooms({ after, limit }),
     ({ rooms, total }) => {
