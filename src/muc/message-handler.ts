@@ -7,33 +7,8 @@ import { ROOM_OWNED } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { refuse } from "./stanza-error.ts";
 import { addressed, element, payloadWithout } from "./stanza.ts";
+import { isSessionGone } from "./session-gone.ts";
 import type { Turn } from "./turn.ts";
-
-/**
- * Errors a user's server bounces that mean the session is gone; the room then
- * removes it (status 333) instead of relaying into the void forever. The same
- * list Prosody uses.
- */
-const GONE = new Set([
-  "gone",
-  "internal-server-error",
-  "item-not-found",
-  "jid-malformed",
-  "recipient-unavailable",
-  "redirect",
-  "remote-server-not-found",
-  "remote-server-timeout",
-  "service-unavailable",
-]);
-
-function isSessionGone(stanza: Element): boolean {
-  const error = stanza.getChild("error");
-  if (!error) return true;
-  for (const child of error.children) {
-    if (typeof child !== "string" && child.attrs.xmlns === NS.STANZAS && child.name !== "text") return GONE.has(child.name);
-  }
-  return true;
-}
 
 /**
  * Messages addressed to a room (`room@service`) or to an occupant

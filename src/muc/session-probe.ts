@@ -2,6 +2,7 @@ import type { Element } from "@xmpp/xml";
 import type { Incoming } from "./incoming.ts";
 import { NS } from "./namespaces.ts";
 import type { Room } from "./room.ts";
+import { BOUNCES_OF_GONE_SESSIONS, isSessionGone } from "./session-gone.ts";
 import { element } from "./stanza.ts";
 import type { Turn } from "./turn.ts";
 
@@ -15,8 +16,12 @@ import type { Turn } from "./turn.ts";
  */
 const PREFIX = "mucgate-probe:";
 
-/** Errors that mean the session is gone (the list message bounces use, too). */
-const GONE = new Set(["gone", "item-not-found", "recipient-unavailable", "redirect", "remote-server-not-found", "remote-server-timeout", "service-unavailable"]);
+/**
+ * Answers to a probe that mean the session is gone: the bounce list without
+ * `internal-server-error` and `jid-malformed`, which a live client's own
+ * disco#info handler may answer.
+ */
+const GONE = new Set([...BOUNCES_OF_GONE_SESSIONS].filter((c) => c !== "internal-server-error" && c !== "jid-malformed"));
 
 export function sessionProbe(room: Room, session: string): Element | undefined {
   if (!room.sessions.has(session)) return undefined;
@@ -30,8 +35,6 @@ export function probeAnswered(inc: Incoming, turn: Turn): boolean {
   const { stanza, room, occupant } = inc;
   if (!stanza.attrs.id?.startsWith(PREFIX)) return false;
   if (stanza.attrs.type !== "error" || !room || !occupant) return true;
-  const error = stanza.getChild("error");
-  const condition = error?.children.find((c): c is Element => typeof c !== "string" && c.attrs.xmlns === NS.STANZAS && c.name !== "text")?.name;
-  if (condition === undefined || GONE.has(condition)) room.leave(occupant, inc.from.full, { cause: "error", payload: [] }, turn);
+  if (isSessionGone(stanza, GONE)) room.leave(occupant, inc.from.full, { cause: "error", payload: [] }, turn);
   return true;
 }
