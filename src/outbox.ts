@@ -8,8 +8,6 @@ export interface OutboxOptions {
   /** Hand stanzas to the component link. */
   readonly send: (stanzas: Element[]) => void;
   readonly logger: Logger;
-  /** Counted when a commit fails and the stanzas go anyway. */
-  readonly onCommitFailure?: () => void;
 }
 
 /**
@@ -24,7 +22,7 @@ export interface OutboxOptions {
  * the turn; an asynchronous one (PostgreSQL) holds the batch, and every batch
  * after it, until it is done: order is never changed. When a commit fails
  * the error is logged and the stanzas still go: the service keeps serving
- * while storage is broken, and `/health` says so.
+ * while storage is broken (`failing` says whether the last commit failed).
  */
 export class Outbox {
   readonly #o: OutboxOptions;
@@ -109,7 +107,6 @@ export class Outbox {
 
   #failed(err: unknown): void {
     this.#failing = true;
-    this.#o.onCommitFailure?.();
     this.#o.logger.error({ err }, "storage commit failed; sending anyway");
   }
 }

@@ -37,7 +37,7 @@ function serviceInfo({ core, payload }: IqContext): Element {
 }
 
 /** Most rooms in one disco#items page, asked for or not (XEP-0059 §2.1 lets the service limit it). */
-export const ROOM_PAGE_SIZE = 100;
+const ROOM_PAGE_SIZE = 100;
 
 /**
  * §6.3: the public rooms with their names — every one, stored or in memory,
