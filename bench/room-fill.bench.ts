@@ -20,6 +20,8 @@ import { assert, median, progress, runStandalone, type BenchResult } from "./sup
 
 const USERS = Number(process.env.BENCH_FILL_USERS ?? 1_000);
 const REPS = Number(process.env.BENCH_FILL_REPS ?? 2);
+/** `mucgate` or `prosody`: fill only one of the two (to look at one alone). */
+const ONLY = process.env.BENCH_FILL_ONLY;
 const FILL_TIMEOUT_MS = Number(process.env.BENCH_FILL_TIMEOUT_S ?? 600) * 1000;
 const PASSWORD = "pw";
 const MUCGATE = "rooms.localhost";
@@ -37,7 +39,8 @@ async function everyone(sessions: C2sSession[], room: string, send: (i: number) 
         const text = tail + chunk;
         tail = text.slice(-4000);
         // The self-presence is the only one carrying 110; a leave's is type='unavailable'.
-        for (let at = text.indexOf("110"); at !== -1; at = text.indexOf("110", at + 3)) {
+        for (let at = text.indexOf("code=", 0); at !== -1; at = text.indexOf("code=", at + 5)) {
+          if (!text.startsWith("110", at + 6)) continue; // a nick such as u110 is not status 110
           const start = text.lastIndexOf("<presence", at);
           if (start === -1 || !text.startsWith(room, text.indexOf("from=", start) + 6)) continue;
           const head = text.slice(start, text.indexOf(">", start));
@@ -66,7 +69,7 @@ export async function roomFillBench(): Promise<BenchResult> {
     });
     cleanups.push(() => prosody.stop());
     prosody.registerMany(Array.from({ length: USERS }, (_, i) => ({ user: `f${i}`, password: PASSWORD })));
-    const mucgate = await startMucgate({ prosody, config: { log_level: "error" } });
+    const mucgate = await startMucgate({ prosody, config: { log_level: process.env.BENCH_FILL_LOG ?? "error" } });
     cleanups.push(() => mucgate.stop());
     progress(`logging in ${USERS.toLocaleString()} c2s sessions (not timed)`);
     const sessions = await openSessions(
@@ -79,7 +82,7 @@ export async function roomFillBench(): Promise<BenchResult> {
     const fills: Record<string, number[]> = { [MUCGATE]: [], [PROSODY_MUC]: [] };
     const cpu: Record<string, string[]> = { [MUCGATE]: [], [PROSODY_MUC]: [] };
     for (let rep = 0; rep < REPS; rep++) {
-      for (const domain of [PROSODY_MUC, MUCGATE]) {
+      for (const domain of [PROSODY_MUC, MUCGATE].filter((d) => ONLY === undefined || d === (ONLY === "mucgate" ? MUCGATE : PROSODY_MUC))) {
         const room = `fill${rep}@${domain}`;
         progress(`${domain}: ${USERS} joins into ${room}`);
         const before = meter.read();

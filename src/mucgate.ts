@@ -146,6 +146,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
       roomDescription: config.max_room_desc,
     }),
     send,
+    defer: (task) => connection!.schedule(task),
     logger,
     metrics,
   });
@@ -159,6 +160,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     ping: config.component_ping_interval > 0 ? { interval: config.component_ping_interval * 1000, timeout: config.component_ping_timeout * 1000 } : undefined,
     logger,
     onStanza: (stanza) => router.route(stanza),
+    backlog: () => outbox.pending,
     onState: (state: ConnectionState) => {
       logger.debug({ state }, "component state");
       // Sessions restored from storage, or kept over a lost link, may have died meanwhile.
@@ -204,6 +206,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
         connection!.countFromHere();
         const pendingEntries = router.pending;
         router.close();
+        connection!.runQueued(); // what the server sent and waits behind back-pressure: entries among it are refused now
         const out: Element[] = [];
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
         outbox.send(out);

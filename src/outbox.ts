@@ -31,9 +31,16 @@ export class Outbox {
   /** The commit in flight and what waits for it, oldest first. */
   #chain: Promise<void> | undefined;
   #failing = false;
+  /** Stanzas accepted and not yet handed to the link. */
+  #pending = 0;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
+  }
+
+  /** Stanzas accepted and not yet handed to the link (waiting for the end of the turn, or a commit). */
+  get pending(): number {
+    return this.#pending;
   }
 
   /** Whether the last commit failed. */
@@ -44,6 +51,7 @@ export class Outbox {
   send(stanzas: Element[]): void {
     if (stanzas.length === 0) return;
     this.#turn.push(stanzas);
+    this.#pending += stanzas.length;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#endOfTurn);
@@ -85,24 +93,29 @@ export class Outbox {
       committed = this.#o.commit();
     } catch (err) {
       this.#failed(err);
-      this.#o.send(batch);
+      this.#handOver(batch);
       return undefined;
     }
     if (!(committed instanceof Promise)) {
       this.#failing = false;
-      this.#o.send(batch);
+      this.#handOver(batch);
       return undefined;
     }
     return committed.then(
       () => {
         this.#failing = false;
-        this.#o.send(batch);
+        this.#handOver(batch);
       },
       (err: unknown) => {
         this.#failed(err);
-        this.#o.send(batch);
+        this.#handOver(batch);
       },
     );
+  }
+
+  #handOver(batch: Element[]): void {
+    this.#pending -= batch.length;
+    this.#o.send(batch);
   }
 
   #failed(err: unknown): void {

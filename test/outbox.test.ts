@@ -66,6 +66,20 @@ describe("the outbox", () => {
     expect(box.failing).toBe(false);
   });
 
+  test("pending counts the stanzas accepted and not yet handed to the link, through a slow commit", async () => {
+    let release!: () => void;
+    const committed = new Promise<void>((r) => (release = r));
+    const { box } = outbox(() => committed);
+    box.send([stanza("a"), stanza("b")]);
+    expect(box.pending).toBe(2);
+    await Promise.resolve();
+    box.send([stanza("c")]);
+    expect(box.pending).toBe(3);
+    release();
+    await box.flush();
+    expect(box.pending).toBe(0);
+  });
+
   test("flush commits and sends what waits now, without waiting for the turn to end", async () => {
     const { box, events } = outbox(() => {});
     box.send([stanza("a")]);

@@ -25,6 +25,8 @@ export interface ComponentConnectionOptions {
   maxStanzaBytes?: number;
   /** XEP-0199 liveness (liveness.ts), in ms: `component_ping_interval`, `component_ping_timeout`. Off without it. */
   ping?: { readonly interval: number; readonly timeout: number };
+  /** Stanzas produced but not yet handed to `send` (the outbox waiting for a commit): held back like bytes queued. */
+  backlog?: () => number;
   clock?: Clock;
 }
 
@@ -51,6 +53,12 @@ export class ComponentConnection {
   #outgoing = new ByteSink();
   #flushQueued = false;
   #liveness: Liveness | undefined;
+  /** Stanzas read from the server, and work deferred behind them, not yet run; oldest first (see `#pump`). */
+  readonly #tasks: (() => void)[] = [];
+  #pumping = false;
+  #awaitingWritable = false;
+  #resumeScheduled = false;
+  #yieldedLastTime = false;
   /** While stopping: where counting started (bytes of the stream) and where each stanza since ends, relative to it. */
   #counting: { base: number; ends: number[] } | undefined;
 
@@ -212,11 +220,7 @@ export class ComponentConnection {
     });
     entity.on("stanza", (stanza: Element) => {
       if (this.#liveness?.heard(stanza)) return;
-      try {
-        this.#options.onStanza(stanza);
-      } catch (err) {
-        logger.error({ err }, "bug: stanza handler threw");
-      }
+      this.schedule(() => this.#options.onStanza(stanza));
     });
     try {
       await entity.start();
@@ -239,6 +243,97 @@ export class ComponentConnection {
     this.#setState("online");
     logger.info({ service, domain }, "component online");
     this.#watch(entity);
+  }
+
+  /**
+   * Run `task` in its turn with the stanzas read from the server: for work
+   * that resumes later (a join once its room is loaded or the gate decided),
+   * so that its answers are held back like any stanza's (see `#pump`).
+   */
+  schedule(task: () => void): void {
+    this.#tasks.push(task);
+    this.#pump();
+  }
+
+  /**
+   * Run every task still waiting, now, whatever the server's backlog: at
+   * shutdown, so that what the server handed us gets its answer (an entry:
+   * its refusal) before the stream closes.
+   */
+  runQueued(): void {
+    while (this.#tasks.length > 0) {
+      const task = this.#tasks.shift()!;
+      try {
+        task();
+      } catch (err) {
+        this.#options.logger.error({ err }, "bug: stanza handler threw");
+      }
+    }
+  }
+
+  /**
+   * Handle what the server sent, one stanza at a time, while what waits for
+   * the server stays under the high-water mark. Pausing the socket alone is
+   * not enough: one TCP read can carry a few hundred joins, and into a room
+   * of 600 each join is 1,200 presences, so one read's answers were 70 MiB
+   * and passed the cap before the socket could pause (issue 13, the
+   * 1,000-occupant fill). Past the mark, reading is held and the rest waits
+   * here until the socket is down to its low-water mark. Stanzas still
+   * upstream (`backlog`: the outbox waits for the end of the turn, or for a
+   * commit) are not bytes yet: past `YIELD_AT` of them, the rest waits for a
+   * later turn, when they are.
+   */
+  readonly #pump = (): void => {
+    if (this.#pumping || this.#resumeScheduled) return;
+    this.#pumping = true;
+    try {
+      while (this.#tasks.length > 0) {
+        const socket = this.#liveSocket();
+        if (socket && socket.queuedBytes + this.#outgoing.length >= BunTcpSocket.highWaterBytes) {
+          this.#awaitWritable(socket);
+          return;
+        }
+        if (socket && (this.#options.backlog?.() ?? 0) >= YIELD_AT) {
+          socket.hold(true);
+          // The next turn, once the outbox's end of turn has run; 1 ms apart while a slow commit keeps them upstream.
+          this.#resumeScheduled = true;
+          const again = () => {
+            this.#resumeScheduled = false;
+            this.#pump();
+          };
+          if (this.#yieldedLastTime) setTimeout(again, 1);
+          else setImmediate(again);
+          this.#yieldedLastTime = true;
+          return;
+        }
+        this.#yieldedLastTime = false;
+        const task = this.#tasks.shift()!;
+        try {
+          task();
+        } catch (err) {
+          this.#options.logger.error({ err }, "bug: stanza handler threw");
+        }
+      }
+      this.#liveSocket()?.hold(false);
+    } finally {
+      this.#pumping = false;
+    }
+  };
+
+  /** The socket of the stream that is up, if it is one whose queue can be read. */
+  #liveSocket(): BunTcpSocket | undefined {
+    const socket = this.#entity?.socket;
+    return this.#state === "online" && socket instanceof BunTcpSocket ? socket : undefined;
+  }
+
+  #awaitWritable(socket: BunTcpSocket): void {
+    socket.hold(true);
+    if (this.#awaitingWritable) return;
+    this.#awaitingWritable = true;
+    socket.once("writable", () => {
+      this.#awaitingWritable = false;
+      if (this.#liveSocket() === socket) this.#pump();
+    });
   }
 
   /** Ping the server when it is quiet; reconnect when it stays silent (liveness.ts). */
@@ -289,6 +384,9 @@ export class ComponentConnection {
     if (this.#entity === entity) {
       this.#entity = undefined;
       this.#outgoing.take(); // written for a stream that is gone; never replayed on the next one
+      this.#awaitingWritable = false;
+      // What waits still runs (a join's gate decision must land); its answers are dropped while offline, as anything sent then.
+      if (this.#tasks.length > 0) queueMicrotask(this.#pump);
     }
   }
 
@@ -298,6 +396,9 @@ export class ComponentConnection {
     this.#options.onState?.(state);
   }
 }
+
+/** Stanzas waiting upstream (`backlog`) at which the rest waits for a later turn: about the high-water mark's bytes. */
+const YIELD_AT = 10_000;
 
 /** One line an operator can act on, from whatever the library threw. */
 function describe(err: unknown): string {

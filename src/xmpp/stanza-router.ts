@@ -31,6 +31,13 @@ export interface StanzaRouterOptions {
   /** What an incoming stanza may carry; over it, refused before anything waits or runs. */
   limits?: StanzaLimits | undefined;
   send: (stanzas: Element[]) => void;
+  /**
+   * Where work that resumes later runs (a stanza once its room is loaded, an
+   * entry once the gate decided, an answer once storage read): the
+   * component link's queue, behind what the server sent, so that it is held
+   * back like a stanza when the server is behind. Default: at once.
+   */
+  defer?: (task: () => void) => void;
   logger: Logger;
   metrics?: Metrics | undefined;
 }
@@ -96,8 +103,11 @@ export class StanzaRouter {
   readonly #loads = new Map<string, Element[]>();
   #closed = false;
 
+  readonly #defer: (task: () => void) => void;
+
   constructor(options: StanzaRouterOptions) {
     this.#o = options;
+    this.#defer = options.defer ?? ((task) => task());
   }
 
   /** Entries waiting for the gate. */
@@ -197,11 +207,13 @@ export class StanzaRouter {
         return;
       }
       for (const queued of queue) {
-        try {
-          this.#enter(queued);
-        } catch (err) {
-          this.#o.logger.error({ err }, "bug: stanza queued behind a room load threw");
-        }
+        this.#defer(() => {
+          try {
+            this.#enter(queued);
+          } catch (err) {
+            this.#o.logger.error({ err }, "bug: stanza queued behind a room load threw");
+          }
+        });
       }
     });
     return false;
@@ -228,11 +240,11 @@ export class StanzaRouter {
     const hold: Hold = { request, stanza, queue: [], bytes: 0 };
     this.#holds.set(key!, hold);
     decision.then(
-      (d) => this.#settle(key!, hold, d),
+      (d) => this.#defer(() => this.#settle(key!, hold, d)),
       (err: unknown) => {
         // The gate never rejects; if it did, fail closed.
         this.#o.logger.error({ err: String(err) }, "bug: join gate rejected");
-        this.#settle(key!, hold, { allowed: false, failure: true, reason: "gate error", source: "fetch" });
+        this.#defer(() => this.#settle(key!, hold, { allowed: false, failure: true, reason: "gate error", source: "fetch" }));
       },
     );
   }
@@ -247,7 +259,7 @@ export class StanzaRouter {
     // The room may have left memory while the gate decided: it must be back before the entry applies.
     const ready = this.#o.rooms?.prepare(roomOf(hold.stanza)!) ?? true;
     if (ready instanceof Promise) {
-      void ready.then((ok) => this.#settle(key, hold, ok ? decision : STORAGE_FAILED));
+      void ready.then((ok) => this.#defer(() => this.#settle(key, hold, ok ? decision : STORAGE_FAILED)));
       return;
     }
     if (ready === false) decision = STORAGE_FAILED;
@@ -348,7 +360,12 @@ export class StanzaRouter {
     } catch (err) {
       done = failed(err);
     }
-    if (done instanceof Promise) void done.then((stanzas) => this.#send(stanzas), (err: unknown) => this.#send(failed(err)));
+    if (done instanceof Promise) {
+      void done.then(
+        (stanzas) => this.#defer(() => this.#send(stanzas)),
+        (err: unknown) => this.#defer(() => this.#send(failed(err))),
+      );
+    }
     else out.push(...done);
   }
 

@@ -19,7 +19,8 @@ import type { Socket } from "bun";
  *   at 100 % CPU under a 1,000-occupant room fill) makes the queue grow;
  *   past `highWaterBytes` the socket stops reading what the server sends, so
  *   mucgate stops producing answers to it, and reads again once the queue
- *   is below a quarter of that. Nothing is dropped (issue 13).
+ *   is below a quarter of that. Nothing is dropped (issue 13). The owner
+ *   can also `hold` reading while it has read stanzas it has not handled.
  * - Safety. A server that stops reading entirely would still make the queue
  *   grow (timers, HTTP kicks); past `maxQueuedBytes` the socket gives up
  *   with an error instead, and the component reconnects (rooms are kept).
@@ -42,6 +43,10 @@ export class BunTcpSocket extends EventEmitter {
   #written = 0;
   /** Reading stopped: the server is behind with what we wrote. */
   #paused = false;
+  /** Reading held by the owner: it has stanzas read but not yet handled (see `hold`). */
+  #held = false;
+  /** What the Bun socket was last told: reading stopped or not. */
+  #readingStopped = false;
   /** `end()` was called while bytes were still queued: close once they are written. */
   #ending = false;
   /** node's `socket.secure`: plain TCP. */
@@ -62,9 +67,33 @@ export class BunTcpSocket extends EventEmitter {
     return this.#closed;
   }
 
-  /** Whether reading is stopped for back-pressure. */
+  /** Whether reading is stopped for back-pressure (ours, or the owner's `hold`). */
   get paused(): boolean {
-    return this.#paused;
+    return this.#paused || this.#held;
+  }
+
+  /** Bytes queued at or below which reading resumes and `writable` is emitted: a quarter of the high-water mark. */
+  static get lowWaterBytes(): number {
+    return BunTcpSocket.highWaterBytes / 4;
+  }
+
+  /**
+   * Stop (or restart) reading on the owner's behalf: it holds stanzas it
+   * read but does not handle until the queue is lower (one TCP read can
+   * hold hundreds of joins whose answers are tens of MiB). Listen for
+   * `writable` to know when.
+   */
+  hold(on: boolean): void {
+    this.#held = on;
+    this.#applyReading();
+  }
+
+  #applyReading(): void {
+    const stop = this.#paused || this.#held;
+    if (stop === this.#readingStopped || !this.#socket) return;
+    this.#readingStopped = stop;
+    if (stop) this.#socket.pause();
+    else this.#socket.resume();
   }
 
   /**
@@ -124,7 +153,7 @@ export class BunTcpSocket extends EventEmitter {
       }
       if (!this.#paused && this.#queued >= BunTcpSocket.highWaterBytes) {
         this.#paused = true;
-        this.#socket.pause();
+        this.#applyReading();
         this.emit("backpressure", true);
       }
     }
@@ -168,10 +197,13 @@ export class BunTcpSocket extends EventEmitter {
   }
 
   #resumeIfDrained(): void {
-    if (!this.#paused || this.#queued > BunTcpSocket.highWaterBytes / 4) return;
-    this.#paused = false;
-    this.#socket?.resume();
-    this.emit("backpressure", false);
+    if (this.#queued > BunTcpSocket.lowWaterBytes) return;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#applyReading();
+      this.emit("backpressure", false);
+    }
+    if (this.listenerCount("writable") > 0) this.emit("writable");
   }
 
   #onClose(hadError: boolean): void {

@@ -33,6 +33,9 @@ export interface AcceptSession {
   writeBytes(bytes: Uint8Array): void;
   /** Drop the TCP connection without closing the stream. */
   destroy(): void;
+  /** Stop reading what the component sends (a server that is behind), and start again. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface AcceptServer {
@@ -113,6 +116,8 @@ export function startAcceptServer(options: AcceptServerOptions): AcceptServer {
               socket.data.closed = true;
               socket.end();
             },
+            pause: () => socket.pause(),
+            resume: () => socket.resume(),
           },
         };
       },

@@ -17,7 +17,7 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number; ping?: { interval: number; timeout: number } } = {}) {
+function connect(server: AcceptServer, secret: string, onStanza: (el: Element) => void = () => {}, extra: { maxStanzaBytes?: number; ping?: { interval: number; timeout: number }; backlog?: () => number } = {}) {
   const { logger, lines } = capturingLogger();
   const states: ConnectionState[] = [];
   const connection = new ComponentConnection({
@@ -107,6 +107,94 @@ describe("ComponentConnection", () => {
     expect(bytes).toBeGreaterThan(256 * 1024);
     expect(bytes).toBeLessThan(256 * 1024 + 2048);
     await until(() => connection.state === "online"); // and it reconnects
+  });
+
+  /** Run `body` with the socket's cap and high-water mark lowered, so a test's few MB play the part of a big room's hundreds. */
+  async function withMarks(marks: { cap: number; high: number }, body: () => Promise<void>) {
+    const cap = BunTcpSocket.maxQueuedBytes;
+    const high = BunTcpSocket.highWaterBytes;
+    BunTcpSocket.maxQueuedBytes = marks.cap;
+    BunTcpSocket.highWaterBytes = marks.high;
+    try {
+      await body();
+    } finally {
+      BunTcpSocket.maxQueuedBytes = cap;
+      BunTcpSocket.highWaterBytes = high;
+    }
+  }
+
+  /** The server sends `count` messages in one write; each is answered with `fanout` messages of `bytes`. */
+  async function burst(options: { count: number; fanout: number; bytes: number; upstream?: boolean }) {
+    const received: string[] = [];
+    const server = startAcceptServer({ secret: "s3cret", onStanza: (el) => received.push(el.attrs.id!) });
+    cleanups.push(() => server.stop());
+    // `upstream`: answers wait for the end of the turn before they reach send(), as the outbox holds them for its commit.
+    const held: Element[][] = [];
+    let scheduled = false;
+    let connection!: ComponentConnection;
+    const answer = (el: Element) => {
+      const out = Array.from({ length: options.fanout }, (_, k) => xml("message", { to: "a@b/c", id: `${el.attrs.id}.${k}` }, xml("body", {}, "b".repeat(options.bytes))));
+      if (!options.upstream) return connection.send(out);
+      held.push(out);
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        connection.send(held.splice(0).flat());
+      });
+    };
+    const opened = connect(server, "s3cret", answer, options.upstream ? { backlog: () => held.reduce((n, b) => n + b.length, 0) } : {});
+    connection = opened.connection;
+    const session = await server.waitForSession();
+    await until(() => connection.state === "online");
+    session.write(Array.from({ length: options.count }, (_, i) => `<message from='u@h/r' to='r@rooms.test' id='m${i}'/>`).join(""));
+    const expected = Array.from({ length: options.count }, (_, i) => Array.from({ length: options.fanout }, (_, k) => `m${i}.${k}`)).flat();
+    await until(() => received.length >= expected.length || opened.states.at(-1) !== "online", 20_000);
+    return { received, expected, states: opened.states, lines: opened.lines };
+  }
+
+  test("one read whose answers are far over the cap is handled a little at a time: the link stays up, every answer arrives in order", async () => {
+    await withMarks({ cap: 1024 * 1024, high: 64 * 1024 }, async () => {
+      // 200 stanzas in one read, 4 MB of answers: four times the cap.
+      const { received, expected, states, lines } = await burst({ count: 200, fanout: 20, bytes: 1000 });
+      expect(states).toEqual(["connecting", "online"]);
+      expect(lines.some((l) => String(l.msg).includes("not reading"))).toBe(false);
+      expect(received).toEqual(expected);
+    });
+  });
+
+  test("answers still upstream of send() (an outbox waiting for its turn) count too: the rest waits for a later turn", async () => {
+    await withMarks({ cap: 4 * 1024 * 1024, high: 64 * 1024 }, async () => {
+      // 200,000 answers of ~100 bytes, 20 MB, all produced in the turn of one read unless the pump waits for the outbox.
+      const { received, expected, states } = await burst({ count: 200, fanout: 1000, bytes: 40, upstream: true });
+      expect(states).toEqual(["connecting", "online"]);
+      expect(received.length).toBe(expected.length);
+      expect(received).toEqual(expected);
+    });
+  });
+
+  test("runQueued() handles at once what waits behind back-pressure (shutdown: every stanza read gets its answer)", async () => {
+    await withMarks({ cap: 64 * 1024 * 1024, high: 64 * 1024 }, async () => {
+      const server = startAcceptServer({ secret: "s3cret" });
+      cleanups.push(() => server.stop());
+      const handled: string[] = [];
+      let connection!: ComponentConnection;
+      const opened = connect(server, "s3cret", (el) => {
+        handled.push(el.attrs.id!);
+        connection.send(Array.from({ length: 50 }, () => xml("message", { to: "a@b/c" }, xml("body", {}, "c".repeat(1000)))));
+      });
+      connection = opened.connection;
+      const session = await server.waitForSession();
+      await until(() => connection.state === "online");
+      session.pause(); // behind: what we write stays queued, so the rest must wait
+      session.write(Array.from({ length: 400 }, (_, i) => `<message from='u@h/r' to='r@rooms.test' id='m${i}'/>`).join(""));
+      await until(() => handled.length > 0);
+      await Bun.sleep(200);
+      expect(handled.length).toBeLessThan(400);
+      connection.runQueued();
+      expect(handled).toEqual(Array.from({ length: 400 }, (_, i) => `m${i}`));
+      session.resume(); // so that stopping (afterEach) can flush
+    });
   });
 
   test("liveness: a server that routes the pings back stays online; the pings never reach the service", async () => {

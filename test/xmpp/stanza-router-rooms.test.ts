@@ -54,7 +54,7 @@ class HandGate implements JoinAuthorizer {
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function harness(options: { gate?: HandGate } = {}) {
+function harness(options: { gate?: HandGate; defer?: (task: () => void) => void } = {}) {
   const service = new MucService({ domain: DOMAIN, secret: "test" });
   const source = new SlowSource();
   const sent: Element[] = [];
@@ -63,6 +63,7 @@ function harness(options: { gate?: HandGate } = {}) {
     rooms: new RoomLoader({ service, source, logger: silentLogger }),
     authorizer: options.gate,
     send: (out) => sent.push(...out),
+    defer: options.defer,
     logger: silentLogger,
   });
   return {
@@ -100,6 +101,32 @@ describe("rooms loaded from storage on first use", () => {
     expect(firstEcho).toBeGreaterThan(-1);
     expect(firstEcho).toBeLessThan(aliceSelf);
     expect(h.service.room(ROOM)!.config.name).toBe("Stored");
+  });
+
+  test("what resumes later (after a room load, after the gate) runs where `defer` puts it, one task per stanza, in order", async () => {
+    const tasks: (() => void)[] = [];
+    const gate = new HandGate();
+    const h = harness({ gate, defer: (task) => tasks.push(task) });
+    h.join(ALICE, "Alice");
+    h.join(BOB, "Bob");
+    h.source.answer();
+    await flush();
+    // Loaded: each waiting join is a task of its own, so the link can hold the rest back between them.
+    expect(tasks).toHaveLength(2);
+    expect(gate.pending).toHaveLength(0);
+    tasks.shift()!();
+    tasks.shift()!();
+    expect(gate.pending).toHaveLength(2);
+    gate.allow();
+    gate.allow();
+    await flush();
+    expect(h.sent).toEqual([]); // decided, but applied only when the tasks run
+    expect(tasks).toHaveLength(2);
+    tasks.shift()!();
+    expect(selfOf(h.sent, ALICE)).toBeDefined();
+    expect(selfOf(h.sent, BOB)).toBeUndefined();
+    tasks.shift()!();
+    expect(selfOf(h.sent, BOB)).toBeDefined();
   });
 
   test("a room storage does not have is created by its first join, and asked about once", async () => {
