@@ -79,12 +79,13 @@ export interface PreJoinCheck {
   check(attempt: JoinAttempt): StanzaError | undefined;
   /**
    * Run before the HTTP join gate is asked, and before the nick checks: the
-   * check reads only the room and refuses for sure (§9.1 outcasts,
-   * members-only for users without affiliation), and its refusal tells a
-   * user the gate would deny nothing it could not learn anyway; so a join it
-   * refuses costs no HTTP request (MucService.entryRequest) and learns
-   * nothing of who is in the room. It runs again when a join the gate
-   * allowed applies. docs/join-checks.md.
+   * check reads only the room and the user's own standing and refuses for
+   * sure (§9.1 outcasts, members-only for users without affiliation, room
+   * creation restricted, rooms per user), and its refusal tells a user the
+   * gate would deny nothing it could not learn anyway; so a join it refuses
+   * costs no HTTP request (MucService.entryRequest) and learns nothing of
+   * who is in the room. It runs again when a join the gate allowed applies.
+   * docs/join-checks.md.
    */
   readonly beforeGate?: boolean;
 }
