@@ -69,7 +69,8 @@ export async function roomFillBench(): Promise<BenchResult> {
     });
     cleanups.push(() => prosody.stop());
     prosody.registerMany(Array.from({ length: USERS }, (_, i) => ({ user: `f${i}`, password: PASSWORD })));
-    const mucgate = await startMucgate({ prosody, config: { log_level: process.env.BENCH_FILL_LOG ?? "error" } });
+    // BENCH_FILL_USERS may exceed the 1,000 new rooms start with (muc_room_default_max_occupants); Prosody's MUC has no limit.
+    const mucgate = await startMucgate({ prosody, config: { log_level: process.env.BENCH_FILL_LOG ?? "error", muc_room_default_max_occupants: 0 } });
     cleanups.push(() => mucgate.stop());
     progress(`logging in ${USERS.toLocaleString()} c2s sessions (not timed)`);
     const sessions = await openSessions(

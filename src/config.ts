@@ -69,6 +69,8 @@ export interface Config {
   readonly muc_events_timeout: number;
   /** Messages of discussion history kept per room (mucgate's addition to the contract), 0..1000. */
   readonly max_history_messages: number;
+  /** Bytes of discussion history a room keeps and sends a newcomer, the newest whole messages; 0: no bound (mucgate's addition). */
+  readonly max_history_bytes: number;
   readonly log_level: LogLevel;
   /** `memory`, `sqlite:<path>` or `postgres://…` as given (docs/storage.md); the form is checked, not the database. */
   readonly storage: string;
@@ -86,8 +88,10 @@ export interface Config {
   readonly muc_room_default_members_only: boolean;
   /** New rooms are non-anonymous: every occupant sees real JIDs (§10.2 whois anyone). */
   readonly muc_room_default_public_jids: boolean;
-  /** Most occupants a room may be configured to hold (and new rooms' limit); 0 for no cap. */
+  /** Most occupants a room may be configured to hold; 0 for no cap. */
   readonly muc_max_occupants: number;
+  /** The occupant limit (maxusers) new rooms start with, ≤ muc_max_occupants when that is set; 0: none of their own. */
+  readonly muc_room_default_max_occupants: number;
   /** New rooms keep an archive (XEP-0313) unless their owner turns it off. */
   readonly muc_log_by_default: boolean;
   /** Every room keeps an archive, whatever its owner says. */
@@ -125,6 +129,12 @@ export interface Config {
   readonly muc_event_rate: number;
   /** Bursts of up to muc_event_rate × this (Prosody mod_muc_limits' name). */
   readonly muc_burst_factor: number;
+  /** Rooms one user (bare JID) may be an occupant of at once, creating included; 0: no limit (ejabberd mod_muc's name). */
+  readonly max_user_conferences: number;
+  /** Who may create rooms: anyone (false), service admins (true), or also users of the parent domain ("local") (Prosody's name). */
+  readonly restrict_room_creation: boolean | "local";
+  /** Service admins, bare JIDs normalised (Prosody's name): exempt from the limits above and from rooms' occupant limits. */
+  readonly admins: readonly string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -152,6 +162,7 @@ export const DEFAULTS = Object.freeze({
   muc_events_queue_size: 10_000,
   muc_events_timeout: 5,
   max_history_messages: 20,
+  max_history_bytes: 256 * 1024,
   log_level: "info",
   storage: "sqlite:mucgate.sqlite",
   muc_room_default_persistent: false,
@@ -163,6 +174,7 @@ export const DEFAULTS = Object.freeze({
   muc_room_default_members_only: false,
   muc_room_default_public_jids: false,
   muc_max_occupants: 0,
+  muc_room_default_max_occupants: 1000,
   muc_log_by_default: true,
   muc_log_all_rooms: false,
   muc_log_expires_after: 604_800,
@@ -183,6 +195,9 @@ export const DEFAULTS = Object.freeze({
   muc_http_auth_max_requests_per_user: 120,
   muc_event_rate: 0,
   muc_burst_factor: 6,
+  max_user_conferences: 100,
+  restrict_room_creation: false,
+  admins: Object.freeze([]) as readonly string[],
 } as const satisfies Partial<Config>);
 
 export const ENV_PREFIX = "MUCGATE_";
@@ -282,6 +297,27 @@ const roomsByHost = z
     }
     if (problems.length > 0) ctx.addIssue({ code: "custom", message: problems.join("; ") });
     return Object.freeze(Object.fromEntries([...hosts].map(([host, nodes]) => [host, Object.freeze(nodes)])));
+  });
+
+/**
+ * A list of bare JIDs (`admins`, as Prosody's `admins = { "admin@example.org" }`),
+ * normalised, duplicates merged. Every bad entry is named, in one message.
+ */
+const bareJids = z
+  .array(z.unknown(), expecting('an array of bare JIDs, e.g. ["admin@example.org"]'))
+  .transform((list, ctx): readonly string[] => {
+    const jids: string[] = [];
+    const problems: string[] = [];
+    for (const entry of list) {
+      const jid = typeof entry === "string" ? parseJid(entry) : undefined;
+      if (jid === undefined || jid.local === "" || (entry as string).includes("/")) {
+        problems.push(`${describeValue(entry, false)} is not a bare JID such as "admin@example.org"`);
+      } else if (!jids.includes(jid.bare)) {
+        jids.push(jid.bare);
+      }
+    }
+    if (problems.length > 0) ctx.addIssue({ code: "custom", message: problems.join("; ") });
+    return Object.freeze(jids);
   });
 
 /**
@@ -410,6 +446,12 @@ const SCHEMAS = {
   muc_events_queue_size: z.number(expecting("an integer from 1 to 10000000")).int().min(1).max(10_000_000).default(DEFAULTS.muc_events_queue_size),
   muc_events_timeout: z.number(expecting("a number of seconds > 0 and <= 3600")).gt(0).max(3600).default(DEFAULTS.muc_events_timeout),
   max_history_messages: z.number(expecting("an integer from 0 to 1000")).int().min(0).max(1000).default(DEFAULTS.max_history_messages),
+  max_history_bytes: z
+    .number(expecting("a number of bytes, an integer from 0 (no bound) to 1073741824"))
+    .int()
+    .min(0)
+    .max(1024 ** 3)
+    .default(DEFAULTS.max_history_bytes),
   // Any case is accepted (MUCGATE_LOG_LEVEL=INFO is common) and stored lower case, as pino wants it.
   log_level: z
     .string(expecting("one of debug, info, warn, error"))
@@ -441,6 +483,13 @@ const SCHEMAS = {
   muc_room_default_members_only: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_members_only),
   muc_room_default_public_jids: z.boolean(expecting("true or false")).default(DEFAULTS.muc_room_default_public_jids),
   muc_max_occupants: z.number(expecting("an integer from 0 (no cap) to 1000000")).int().min(0).max(1_000_000).default(DEFAULTS.muc_max_occupants),
+  // Left out, it is the default or muc_max_occupants when that is lower (parseConfig).
+  muc_room_default_max_occupants: z
+    .number(expecting("an integer from 0 (no limit of their own) to 1000000"))
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(DEFAULTS.muc_room_default_max_occupants),
   muc_log_by_default: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_by_default),
   muc_log_all_rooms: z.boolean(expecting("true or false")).default(DEFAULTS.muc_log_all_rooms),
   muc_log_expires_after: z
@@ -469,6 +518,11 @@ const SCHEMAS = {
   muc_http_auth_max_requests_per_user: z.number(expecting("an integer >= 0 (0 = no limit)")).int().min(0).max(1_000_000).default(DEFAULTS.muc_http_auth_max_requests_per_user),
   muc_event_rate: z.number(expecting("a number of events a second >= 0 (0 = no limit)")).min(0).max(1_000_000).default(DEFAULTS.muc_event_rate),
   muc_burst_factor: z.number(expecting("a number >= 1")).min(1).max(1_000_000).default(DEFAULTS.muc_burst_factor),
+  max_user_conferences: z.number(expecting("an integer >= 0 (0 = no limit)")).int().min(0).max(1_000_000).default(DEFAULTS.max_user_conferences),
+  restrict_room_creation: z
+    .union([z.boolean(), z.literal("local")], expecting('true (service admins only), false (anyone) or "local" (also users of the parent domain)'))
+    .default(DEFAULTS.restrict_room_creation),
+  admins: bareJids.default(DEFAULTS.admins),
 } satisfies { readonly [K in ConfigKey]-?: z.ZodType<Config[K]> };
 
 /** The whole configuration: strict, so a key it does not know is an issue too. */
@@ -485,7 +539,7 @@ function isConfigKey(key: string): key is ConfigKey {
 // Environment strings → values
 
 /** How an environment string becomes a value of the key's TOML type; other keys take it as it is. */
-const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
+const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms" | "jids" | "creation">> = {
   http_port: "number",
   muc_http_auth_enabled_for: "rooms",
   muc_http_auth_disabled_for: "rooms",
@@ -499,6 +553,7 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_events_queue_size: "number",
   muc_events_timeout: "number",
   max_history_messages: "number",
+  max_history_bytes: "number",
   muc_room_default_persistent: "boolean",
   muc_room_default_public: "boolean",
   muc_room_default_change_subject: "boolean",
@@ -507,6 +562,7 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_room_default_members_only: "boolean",
   muc_room_default_public_jids: "boolean",
   muc_max_occupants: "number",
+  muc_room_default_max_occupants: "number",
   muc_log_by_default: "boolean",
   muc_log_all_rooms: "boolean",
   muc_log_expires_after: "number",
@@ -527,6 +583,9 @@ const ENV_TYPES: Partial<Record<ConfigKey, "number" | "boolean" | "rooms">> = {
   muc_http_auth_max_requests_per_user: "number",
   muc_event_rate: "number",
   muc_burst_factor: "number",
+  max_user_conferences: "number",
+  restrict_room_creation: "creation",
+  admins: "jids",
 };
 
 // Decimal only: "12abc", "0x10", "" and "Infinity" are not numbers here.
@@ -556,7 +615,31 @@ function fromEnv(key: ConfigKey, text: string): FromEnv {
     }
     case "rooms":
       return roomsFromEnv(text);
+    case "creation": {
+      const trimmed = text.trim().toLowerCase();
+      const value = trimmed === "local" ? "local" : BOOLEANS[trimmed];
+      return value === undefined ? { expected: 'true, false, yes, no, 1, 0 or "local"' } : { value };
+    }
+    case "jids":
+      return jidsFromEnv(text);
   }
+}
+
+/** A JID list from the environment: JSON or a TOML array (`["a@example.org"]`), or the JIDs separated by commas. */
+function jidsFromEnv(text: string): FromEnv {
+  if (!text.trim().startsWith("[")) return { value: text.split(",").map((jid) => jid.trim()).filter((jid) => jid !== "") };
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    // Not JSON; try TOML below.
+  }
+  try {
+    const doc = parseToml(`value = ${text}`);
+    if (Object.keys(doc).length === 1) return { value: doc.value };
+  } catch {
+    // Neither; reported below.
+  }
+  return { expected: 'JIDs separated by commas, or an array like ["admin@example.org"]' };
 }
 
 /** A map from the environment: JSON (`{"all":["room"]}`) or a TOML inline table (`{ all = ["room"] }`). */
@@ -702,9 +785,29 @@ export function parseConfig(input: ConfigInput): Config {
     });
   }
 
+  const roomMax = values.muc_room_default_max_occupants;
+  const occupantCap = values.muc_max_occupants ?? DEFAULTS.muc_max_occupants;
+  if (
+    !invalid.has("muc_room_default_max_occupants") &&
+    !invalid.has("muc_max_occupants") &&
+    typeof roomMax === "number" &&
+    typeof occupantCap === "number" &&
+    occupantCap > 0 &&
+    roomMax > occupantCap
+  ) {
+    problems.push({
+      key: "muc_room_default_max_occupants",
+      message: `must not exceed muc_max_occupants (${occupantCap}), the most a room may hold`,
+    });
+  }
+
   if (!result.success || problems.length > 0) throw ConfigError.of(problems);
   // Every key in the contract's order, the unset optional ones as undefined; the room maps are frozen already.
   const config: Partial<Record<ConfigKey, unknown>> = Object.fromEntries(CONFIG_KEYS.map((key) => [key, result.data[key]]));
+  // Left out under a lower cap, new rooms start at the cap (as they did before this key existed).
+  if (roomMax === undefined && result.data.muc_max_occupants > 0) {
+    config.muc_room_default_max_occupants = Math.min(DEFAULTS.muc_room_default_max_occupants, result.data.muc_max_occupants);
+  }
   return Object.freeze(config) as Config;
 }
 

@@ -60,6 +60,7 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   muc_events_timeout: seconds(0, 3600, true),
   // The two history keys are independent as long as the default length stays within the cap (a rule across keys).
   max_history_messages: fc.integer({ min: 20, max: 1000 }),
+  max_history_bytes: fc.integer({ min: 0, max: 1024 ** 3 }),
   log_level: fc.constantFrom("debug", "info", "warn", "error"),
   storage: fc.oneof(
     fc.constant("memory"),
@@ -78,7 +79,10 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   muc_room_default_language: fc.constantFrom("", "en", "de-CH", "pt-BR", "zh-Hant-TW"),
   muc_room_default_members_only: fc.boolean(),
   muc_room_default_public_jids: fc.boolean(),
-  muc_max_occupants: fc.integer({ min: 0, max: 1_000_000 }),
+  // The two occupant keys are independent as long as the room default stays within the cap (a rule across keys);
+  // a cap below the default's default changes it (test/config.test.ts), so none here.
+  muc_max_occupants: fc.oneof(fc.constant(0), fc.integer({ min: 1000, max: 1_000_000 })),
+  muc_room_default_max_occupants: fc.integer({ min: 0, max: 1000 }),
   muc_log_by_default: fc.boolean(),
   muc_log_all_rooms: fc.boolean(),
   muc_log_expires_after: fc.oneof(fc.constant("never" as const), fc.integer({ min: 1, max: 10 * 365 * 86_400 })),
@@ -99,6 +103,9 @@ export const VALUE: { readonly [K in ConfigKey]-?: fc.Arbitrary<Exclude<Config[K
   muc_http_auth_max_requests_per_user: fc.integer({ min: 0, max: 1_000_000 }),
   muc_event_rate: fc.integer({ min: 0, max: 1000 }),
   muc_burst_factor: fc.integer({ min: 1, max: 1000 }),
+  max_user_conferences: fc.integer({ min: 0, max: 1_000_000 }),
+  restrict_room_creation: fc.constantFrom(false, true, "local" as const),
+  admins: fc.uniqueArray(fc.tuple(label, domain).map(([user, host]) => `${user}@${host}`), { maxLength: 4 }),
 };
 
 const REQUIRED = ["component_jid", "component_secret", "http_muc_kick_authorization_header"] as const;
@@ -132,6 +139,13 @@ export function envSpellings(value: unknown): fc.Arbitrary<string> {
   }
   if (typeof value === "number") return fc.constant(String(value));
   if (typeof value === "string") return fc.constant(value);
+  if (Array.isArray(value)) {
+    const jids = value as readonly string[];
+    const spellings = [JSON.stringify(jids), `[${jids.map((j) => JSON.stringify(j)).join(", ")}]`];
+    // Separated by commas only when that is not empty text meaning nothing.
+    if (jids.length > 0) spellings.push(jids.join(","), jids.join(" , "));
+    return fc.constantFrom(...spellings);
+  }
   const map = value as RoomsByHost;
   const inline = `{ ${Object.entries(map)
     .map(([host, nodes]) => `${JSON.stringify(host)} = [${nodes.map((n) => JSON.stringify(n)).join(", ")}]`)

@@ -54,6 +54,7 @@ describe("defaults", () => {
       muc_events_queue_size: 10000,
       muc_events_timeout: 5,
       max_history_messages: 20,
+      max_history_bytes: 262144,
       log_level: "info",
       storage: "sqlite:mucgate.sqlite",
       muc_room_default_persistent: false,
@@ -65,6 +66,7 @@ describe("defaults", () => {
       muc_room_default_members_only: false,
       muc_room_default_public_jids: false,
       muc_max_occupants: 0,
+      muc_room_default_max_occupants: 1000,
       muc_log_by_default: true,
       muc_log_all_rooms: false,
       muc_log_expires_after: 604800,
@@ -85,6 +87,9 @@ describe("defaults", () => {
       muc_http_auth_max_requests_per_user: 120,
       muc_event_rate: 0,
       muc_burst_factor: 6,
+      max_user_conferences: 100,
+      restrict_room_creation: false,
+      admins: [],
     });
   });
 
@@ -171,6 +176,11 @@ muc_log_expires_after = ${bad}` }), "muc_log_expires_after");
         "muc_http_auth_max_requests_per_user",
         "muc_event_rate",
         "muc_burst_factor",
+        "max_history_bytes",
+        "muc_room_default_max_occupants",
+        "max_user_conferences",
+        "restrict_room_creation",
+        "admins",
       ].sort(),
     );
   });
@@ -600,6 +610,68 @@ describe("loadConfigFile", () => {
       MUCGATE_MUC_HTTP_AUTH_ENABLED_FOR: "{}",
     });
     expect(config.muc_http_auth_url).toBeUndefined();
+  });
+});
+
+describe("limits of rooms and users (README \"Limits\")", () => {
+  const requiredEnv = {
+    MUCGATE_COMPONENT_JID: "rooms.example.org",
+    MUCGATE_COMPONENT_SECRET: "component-secret",
+    MUCGATE_HTTP_MUC_KICK_AUTHORIZATION_HEADER: "Bearer kick-token",
+    MUCGATE_MUC_HTTP_AUTH_URL: "https://auth.example.org/check",
+  };
+
+  test("admins are bare JIDs, kept normalised, duplicates merged", () => {
+    const config = parseConfig({ toml: `${MINIMAL}\nadmins = ["Admin@Example.ORG", "admin@example.org", "ops@example.net"]` });
+    expect(config.admins).toEqual(["admin@example.org", "ops@example.net"]);
+    expect(Object.isFrozen(config.admins)).toBe(true);
+  });
+
+  test("an admin that is not a bare JID is named: a full JID, a domain, an empty string, a number", () => {
+    const line = lineFor(configError({ toml: `${MINIMAL}\nadmins = ["a@example.org/phone", "example.org", "", 7, "fine@example.org"]` }), "admins");
+    for (const bad of ['"a@example.org/phone"', '"example.org"', '""', "7 is"]) expect(line).toContain(bad);
+    expect(line).not.toContain("fine@example.org");
+    expect(lineFor(configError({ toml: `${MINIMAL}\nadmins = "admin@example.org"` }), "admins")).toContain("an array of bare JIDs");
+  });
+
+  test("admins from the environment: separated by commas, or an array", () => {
+    expect(parseConfig({ env: { ...requiredEnv, MUCGATE_ADMINS: " a@example.org, B@example.org ," } }).admins).toEqual(["a@example.org", "b@example.org"]);
+    expect(parseConfig({ env: { ...requiredEnv, MUCGATE_ADMINS: '["a@example.org"]' } }).admins).toEqual(["a@example.org"]);
+    expect(parseConfig({ env: { ...requiredEnv, MUCGATE_ADMINS: "" } }).admins).toEqual([]);
+    expect(lineFor(configError({ env: { ...requiredEnv, MUCGATE_ADMINS: "[oops" } }), "admins")).toContain("MUCGATE_ADMINS");
+  });
+
+  test('restrict_room_creation is true, false or "local", as Prosody takes it', () => {
+    for (const value of ["true", "false", '"local"']) parseConfig({ toml: `${MINIMAL}\nrestrict_room_creation = ${value}` });
+    expect(parseConfig({ toml: `${MINIMAL}\nrestrict_room_creation = "local"` }).restrict_room_creation).toBe("local");
+    for (const bad of ['"admin"', '"yes"', "1"]) {
+      expect(lineFor(configError({ toml: `${MINIMAL}\nrestrict_room_creation = ${bad}` }), "restrict_room_creation")).toContain('"local"');
+    }
+    expect(parseConfig({ env: { ...requiredEnv, MUCGATE_RESTRICT_ROOM_CREATION: "Local" } }).restrict_room_creation).toBe("local");
+    expect(parseConfig({ env: { ...requiredEnv, MUCGATE_RESTRICT_ROOM_CREATION: "yes" } }).restrict_room_creation).toBe(true);
+    expect(lineFor(configError({ env: { ...requiredEnv, MUCGATE_RESTRICT_ROOM_CREATION: "admins" } }), "restrict_room_creation")).toContain('"local"');
+  });
+
+  test("max_user_conferences and max_history_bytes are whole numbers from 0 (no limit)", () => {
+    for (const key of ["max_user_conferences", "max_history_bytes"]) {
+      expect(parseConfig({ toml: `${MINIMAL}\n${key} = 0` })[key as "max_user_conferences"]).toBe(0);
+      for (const bad of ["-1", "2.5", '"100"']) lineFor(configError({ toml: `${MINIMAL}\n${key} = ${bad}` }), key);
+    }
+  });
+
+  test("the room default occupant limit may not exceed muc_max_occupants, wherever either is set", () => {
+    const line = lineFor(configError({ toml: `${MINIMAL}\nmuc_max_occupants = 50\nmuc_room_default_max_occupants = 51` }), "muc_room_default_max_occupants");
+    expect(line).toContain("muc_max_occupants (50)");
+    lineFor(configError({ toml: `${MINIMAL}\nmuc_max_occupants = 50`, env: { MUCGATE_MUC_ROOM_DEFAULT_MAX_OCCUPANTS: "2000" } }), "muc_room_default_max_occupants");
+    expect(parseConfig({ toml: `${MINIMAL}\nmuc_max_occupants = 50\nmuc_room_default_max_occupants = 50` }).muc_room_default_max_occupants).toBe(50);
+    // 0: no limit of the room's own; the cap still holds (features/max-users.ts).
+    expect(parseConfig({ toml: `${MINIMAL}\nmuc_max_occupants = 50\nmuc_room_default_max_occupants = 0` }).muc_room_default_max_occupants).toBe(0);
+  });
+
+  test("left out, the room default occupant limit is 1000, or the cap when that is lower (new rooms started at the cap before the key existed)", () => {
+    expect(parseConfig({ toml: MINIMAL }).muc_room_default_max_occupants).toBe(1000);
+    expect(parseConfig({ toml: `${MINIMAL}\nmuc_max_occupants = 50` }).muc_room_default_max_occupants).toBe(50);
+    expect(parseConfig({ toml: `${MINIMAL}\nmuc_max_occupants = 5000` }).muc_room_default_max_occupants).toBe(1000);
   });
 });
 

@@ -25,3 +25,37 @@ test("every component_service spelling the configuration accepts starts the serv
     await mucgate.stop();
   }
 });
+
+/** The limits reach the core as configured (README "Limits"). */
+test("the limits of rooms and users are the service's settings, and new rooms start with the default occupant limit", async () => {
+  const config = parseConfig({
+    toml: [
+      'component_jid = "rooms.example.org"',
+      'component_secret = "s"',
+      'http_muc_kick_authorization_header = "k"',
+      'muc_http_auth_url = "http://127.0.0.1:9/check"',
+      'component_service = "xmpp://127.0.0.1:1"',
+      'storage = "memory"',
+      `http_port = ${await freePort()}`,
+      'admins = ["Root@Example.org"]',
+      'restrict_room_creation = "local"',
+      "max_user_conferences = 3",
+      "max_history_bytes = 4096",
+      "muc_room_default_max_occupants = 7",
+    ].join("\n"),
+  });
+  const metrics = new Metrics();
+  const mucgate = await startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+  try {
+    const { settings } = mucgate.service;
+    expect([...settings.admins]).toEqual(["root@example.org"]);
+    expect(settings.restrictRoomCreation).toBe("local");
+    expect(settings.maxUserConferences).toBe(3);
+    expect(settings.maxHistoryBytes).toBe(4096);
+    const room = mucgate.service.openRoom("made@rooms.example.org", [])!;
+    expect(room.config.maxUsers).toBe(7);
+    expect(room.history.maxBytes).toBe(4096);
+  } finally {
+    await mucgate.stop();
+  }
+});

@@ -8,6 +8,8 @@ export interface HistoryEntry {
   readonly stamp: number;
   /** Characters of the complete XML stanza, for `maxchars`. */
   readonly chars: number;
+  /** Its UTF-8 bytes, for the service's `max_history_bytes`. */
+  readonly bytes: number;
 }
 
 /** The `<history/>` limits of a join (XEP-0045 §7.2.15); absent = no limit. */
@@ -17,30 +19,52 @@ export interface HistoryRequest {
   seconds?: number;
   /** ms since the epoch */
   since?: number;
+  /** Bytes of the messages together (the service's bound, not the client's); absent or 0 = no limit. */
+  maxbytes?: number;
 }
 
 /**
- * The last `size` messages of a room. Small (20 by default), so a plain array
- * with shift() beats a ring buffer in clarity and costs nothing measurable.
+ * The last `size` messages of a room, and of those no more than `maxBytes`
+ * together (0: no byte bound): the newest kept, whole messages only, so what
+ * is held is always an unbroken run up to the newest message — a message
+ * larger than the bound on its own empties it. Small (20 by default, at most
+ * `max_history_messages`), so a plain array with shift() beats a ring buffer
+ * in clarity and costs nothing measurable.
  */
 export class History {
   readonly #entries: HistoryEntry[] = [];
+  #bytes = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    readonly maxBytes = 0,
+  ) {}
 
   get length(): number {
     return this.#entries.length;
   }
 
+  /** UTF-8 bytes of the messages held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** Drop the entries `matches` picks (a retracted message, XEP-0424). */
   drop(matches: (entry: HistoryEntry) => boolean): void {
-    for (let i = this.#entries.length - 1; i >= 0; i--) if (matches(this.#entries[i]!)) this.#entries.splice(i, 1);
+    for (let i = this.#entries.length - 1; i >= 0; i--) {
+      if (!matches(this.#entries[i]!)) continue;
+      this.#bytes -= this.#entries[i]!.bytes;
+      this.#entries.splice(i, 1);
+    }
   }
 
   push(entry: HistoryEntry): void {
     if (this.size === 0) return;
     this.#entries.push(entry);
-    if (this.#entries.length > this.size) this.#entries.shift();
+    this.#bytes += entry.bytes;
+    while (this.#entries.length > this.size || (this.maxBytes > 0 && this.#bytes > this.maxBytes)) {
+      this.#bytes -= this.#entries.shift()!.bytes;
+    }
   }
 
   /**
@@ -51,14 +75,18 @@ export class History {
    */
   select(request: HistoryRequest, now: number): HistoryEntry[] {
     const { maxstanzas = Infinity, maxchars = Infinity, seconds, since } = request;
+    const maxbytes = request.maxbytes || Infinity;
     const oldest = Math.max(seconds === undefined ? -Infinity : now - seconds * 1000, since ?? -Infinity);
     let chars = 0;
+    let bytes = 0;
     let start = this.#entries.length;
     while (start > 0 && this.#entries.length - start < maxstanzas) {
       const entry = this.#entries[start - 1]!;
       if (entry.stamp < oldest) break;
       if (chars + entry.chars > maxchars) break;
+      if (bytes + entry.bytes > maxbytes) break;
       chars += entry.chars;
+      bytes += entry.bytes;
       start--;
     }
     return this.#entries.slice(start);

@@ -9,6 +9,7 @@ import type { RoomChange } from "./room-change.ts";
 import type { RoomConfig } from "./room-config.ts";
 import type { MaybePromise, StorageReads } from "./storage.ts";
 import type { Turn } from "./turn.ts";
+import type { UserRoomsView } from "./user-rooms.ts";
 
 /**
  * The feature hook table. A room feature (src/muc/features/, one file each)
@@ -30,6 +31,14 @@ export interface ServiceSettings {
   readonly maxArchiveQueryResults: number;
   /** Most occupants a room may be configured to hold, 0 for no cap (`muc_max_occupants`). */
   readonly maxOccupants: number;
+  /** Bytes of §7.2.15 history a room keeps and sends a newcomer, 0 for no bound (`max_history_bytes`). */
+  readonly maxHistoryBytes: number;
+  /** Rooms one user may be an occupant of at once, 0 for no limit (ejabberd's `max_user_conferences`). */
+  readonly maxUserConferences: number;
+  /** Who may create rooms by joining them (Prosody's `restrict_room_creation`): anyone, service admins only, or also users of the parent domain. */
+  readonly restrictRoomCreation: boolean | "local";
+  /** Service admins' bare JIDs, normalised (Prosody's `admins`): exempt from the limits above and from `maxusers`. */
+  readonly admins: ReadonlySet<string>;
 }
 
 /** What the use cases and features may use of the service (MucService implements it). */
@@ -44,6 +53,8 @@ export interface MucCore {
   readonly metrics: Metrics | undefined;
   /** Rooms in memory, by bare JID. */
   readonly rooms: ReadonlyMap<string, Room>;
+  /** Which rooms each user is in, across the service (kept from the room changes). */
+  readonly userRooms: UserRoomsView;
   /** A new room, created by a join of `creator` (§10.1). */
   createRoom(jid: Jid, creator: Jid, turn: Turn): Room;
   /** §10.9: everyone leaves with the `<destroy/>` notice, and the room is gone. */
@@ -68,12 +79,13 @@ export interface PreJoinCheck {
   check(attempt: JoinAttempt): StanzaError | undefined;
   /**
    * Run before the HTTP join gate is asked, and before the nick checks: the
-   * check reads only the room and refuses for sure (§9.1 outcasts,
-   * members-only for users without affiliation), and its refusal tells a
-   * user the gate would deny nothing it could not learn anyway; so a join it
-   * refuses costs no HTTP request (MucService.entryRequest) and learns
-   * nothing of who is in the room. It runs again when a join the gate
-   * allowed applies. docs/join-checks.md.
+   * check reads only the room and the user's own standing and refuses for
+   * sure (§9.1 outcasts, members-only for users without affiliation, room
+   * creation restricted, rooms per user), and its refusal tells a user the
+   * gate would deny nothing it could not learn anyway; so a join it refuses
+   * costs no HTTP request (MucService.entryRequest) and learns nothing of
+   * who is in the room. It runs again when a join the gate allowed applies.
+   * docs/join-checks.md.
    */
   readonly beforeGate?: boolean;
 }

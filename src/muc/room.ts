@@ -17,7 +17,8 @@ export function historyEntry(roomJid: string, message: Element, stamp: number): 
     ...message.children,
     element("delay", { xmlns: NS.DELAY, from: roomJid, stamp: xmppDateTime(stamp) }),
   ]);
-  return { message: delayed, stamp, chars: delayed.toString().length };
+  const xml = delayed.toString();
+  return { message: delayed, stamp, chars: xml.length, bytes: Buffer.byteLength(xml) };
 }
 
 /** An affiliation other than none, with the reason given for it (§9). */
@@ -50,6 +51,8 @@ export interface RoomOptions {
   readonly config: RoomConfig;
   /** Messages of §7.2.15 history kept in memory. */
   readonly historySize: number;
+  /** Their bytes together, at most (0: no bound); the oldest go first. */
+  readonly historyBytes?: number;
   /** ms since the epoch. */
   readonly createdAt: number;
   /** XEP-0421 occupant id of a real bare JID in this room. */
@@ -90,7 +93,7 @@ export class Room {
     this.node = options.node;
     this.createdAt = options.createdAt;
     this.#config = Object.freeze({ ...options.config });
-    this.#history = new History(options.historySize);
+    this.#history = new History(options.historySize, options.historyBytes ?? 0);
   }
 
   // --- reading --------------------------------------------------------------
@@ -153,7 +156,7 @@ export class Room {
   }
 
   /** The §7.2.15 discussion history (read it with `select`). */
-  get history(): Pick<History, "select" | "size" | "length"> {
+  get history(): Pick<History, "select" | "size" | "maxBytes" | "length" | "bytes"> {
     return this.#history;
   }
 

@@ -31,6 +31,7 @@ import type { Standing } from "./standing.ts";
 import { errorReply, refuse } from "./stanza-error.ts";
 import { soleChild } from "./stanza.ts";
 import { Turn, type Later } from "./turn.ts";
+import { UserRooms, type UserRoomsView } from "./user-rooms.ts";
 
 export interface MucServiceOptions {
   /** The component's domain, e.g. `rooms.example.org`. */
@@ -103,6 +104,7 @@ export class MucService implements MucCore {
   readonly settings: ServiceSettings;
   readonly newId: () => string;
   readonly #rooms = new Map<string, Room>();
+  readonly #userRooms = new UserRooms();
   readonly #broadcaster: Broadcaster;
   readonly #listeners: ChangeListener[] = [];
   readonly #roomDefaults: RoomConfig;
@@ -120,7 +122,18 @@ export class MucService implements MucCore {
     this.hooks = new Hooks(options.features ?? FEATURES);
     this.#broadcaster = new Broadcaster(this.hooks);
     this.#roomDefaults = Object.freeze({ ...DEFAULT_ROOM_CONFIG, ...options.roomDefaults });
-    this.settings = Object.freeze({ maxHistoryLength: historySize, archiveAllRooms: false, maxArchiveQueryResults: 50, maxOccupants: 0, ...options.settings });
+    // Without settings the core limits nothing the operator's configuration would (src/config.ts has the operator's defaults).
+    this.settings = Object.freeze({
+      maxHistoryLength: historySize,
+      archiveAllRooms: false,
+      maxArchiveQueryResults: 50,
+      maxOccupants: 0,
+      maxHistoryBytes: 0,
+      maxUserConferences: 0,
+      restrictRoomCreation: false,
+      admins: new Set<string>(),
+      ...options.settings,
+    });
     this.newId = options.newId ?? (() => randomUUID());
     this.metrics = options.metrics;
     this.#logger = options.logger;
@@ -129,6 +142,11 @@ export class MucService implements MucCore {
   /** Rooms in memory, by normalised bare JID. */
   get rooms(): ReadonlyMap<string, Room> {
     return this.#rooms;
+  }
+
+  /** Which rooms each user is in (a user's rooms in memory, counted for `max_user_conferences`). */
+  get userRooms(): UserRoomsView {
+    return this.#userRooms;
   }
 
   /** A room by its bare JID (any case). */
@@ -345,18 +363,9 @@ export class MucService implements MucCore {
     return [...room.sessions].map(([session, o]) => ({ session, nick: o.nick, role: o.role, affiliation: o.affiliation }));
   }
 
-  /** The rooms in memory a user (bare JID) is in. */
+  /** The rooms in memory a user (bare JID) is in, in the order it entered them. */
   roomsOf(bare: string): string[] {
-    const found: string[] = [];
-    for (const room of this.#rooms.values()) {
-      for (const occupant of room.occupants.values()) {
-        if (occupant.bare === bare) {
-          found.push(room.jid);
-          break;
-        }
-      }
-    }
-    return found;
+    return this.#userRooms.rooms(bare);
   }
 
   /** Every session of every occupant in memory, as (room, session) pairs. */
@@ -402,6 +411,7 @@ export class MucService implements MucCore {
     const room = this.#newRoom(jid.bare, jid.local, record.createdAt, storedConfig(stored, this.#roomDefaults));
     room.restore(restoredState(stored, history));
     this.#rooms.set(room.jid, room);
+    this.#userRooms.restored(room);
     return room;
   }
 
@@ -424,6 +434,7 @@ export class MucService implements MucCore {
       node,
       config,
       historySize: this.historySize,
+      historyBytes: this.settings.maxHistoryBytes,
       createdAt,
       occupantId: (bare) => this.secret.occupantId(jid, bare),
       emit: (room, change, turn) => this.#changed(room, change, turn),
@@ -431,6 +442,8 @@ export class MucService implements MucCore {
   }
 
   #changed(room: Room, change: RoomChange, turn: Turn): void {
+    // First, so that whatever reacts to the change (a feature's next join check included) counts it.
+    this.#userRooms.apply(room, change);
     if (change.kind === "affiliation-changed") {
       // Features may answer an affiliation change by removing the occupant (§9.4 321 in a
       // members-only room): then the room shows only that removal, not the new affiliation first.

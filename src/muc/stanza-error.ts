@@ -40,6 +40,8 @@ export const refuse = {
   itemNotFound: (text?: string) => new StanzaError("cancel", "item-not-found", text),
   serviceUnavailable: (text?: string) => new StanzaError("cancel", "service-unavailable", text),
   featureNotImplemented: (text?: string) => new StanzaError("cancel", "feature-not-implemented", text),
+  /** A limit of the service reached (RFC 6120 §8.3.3.18); ejabberd's answer to a user in too many rooms. */
+  resourceConstraint: (text?: string) => new StanzaError("wait", "resource-constraint", text),
   /** §7.2.5: a members-only room and a user who is not a member. */
   registrationRequired: (text?: string) => new StanzaError("auth", "registration-required", text),
 };

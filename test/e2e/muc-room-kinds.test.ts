@@ -1,16 +1,27 @@
 /**
  * Room kinds through a real Prosody with real clients (XEP-0045 §7.2.5
- * members-only, §7.2.6 passwords, §10.2 whois, §7.2.10 maxusers), and the
- * exact form Gajim's "Create Group Chat" dialog submits for a private group.
+ * members-only, §7.2.6 passwords, §10.2 whois, §7.2.10 maxusers), the
+ * exact form Gajim's "Create Group Chat" dialog submits for a private group,
+ * and the service's limits on who creates rooms and how many one user is in
+ * (README "Limits"; the details are unit tests in test/muc/).
  */
 import { describe, expect, test } from "bun:test";
-import { groupchat, joinPresence, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
+import { groupchat, joinPresence, stanzaError, statusCodes, xml, type Element, type TestClient } from "./harness/client.ts";
 import { useRig } from "./harness/rig.ts";
 import { GAJIM_PRIVATE } from "../support/gajim-presets.ts";
 import { errorOf, join, mucItem, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_OWNER, presenceFrom } from "./muc-fixture.ts";
 
 const CAP = 50;
-const rig = useRig({ mucgates: { mucgate: { config: { muc_max_occupants: CAP } } } });
+/** A second mucgate, on its own slot, with the service limits: limited.localhost's parent domain is localhost, Prosody's user host. */
+const LIMITED = "limited.localhost";
+const OTHER = "other.localhost";
+const rig = useRig({
+  prosody: { extraDomains: [OTHER], components: [{ domain: "rooms.localhost" }, { domain: LIMITED }] },
+  mucgates: {
+    mucgate: { config: { muc_max_occupants: CAP } },
+    limited: { slot: LIMITED, config: { restrict_room_creation: "local", max_user_conferences: 2 } },
+  },
+});
 
 const DATA = "jabber:x:data";
 const ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig";
@@ -170,5 +181,38 @@ describe("message moderation (XEP-0425) through Prosody", () => {
     const forwarded = results.map((r) => r.getChild("result", "urn:xmpp:mam:2")!.getChild("forwarded")!.getChild("message")!);
     expect(forwarded.some((m) => m.getChild("retracted", RETRACT) !== undefined)).toBe(true);
     expect(forwarded.map(String).join("")).not.toContain("cheap watches");
+  });
+});
+
+describe("service limits through Prosody", () => {
+  let rooms = 0;
+  const limitedRoom = (label: string) => `${label}-${++rooms}@${LIMITED}`;
+
+  /** The error a join gets, with its text, and whether the auth service was asked. */
+  async function refusal(client: TestClient, occupant: string): Promise<{ type: string; condition: string; text: string | undefined; asked: boolean }> {
+    const before = rig.auth.requests.length;
+    await client.send(joinPresence(occupant));
+    const error = stanzaError(await client.waitFor({ name: "presence", type: "error", from: occupant }))!;
+    return { ...error, asked: rig.auth.requests.length > before };
+  }
+
+  test('restrict_room_creation = "local": a user of another domain gets not-allowed creating a room, without the gate asked, and joins one a local user made', async () => {
+    const [alice, olga] = await Promise.all([rig.client("alice"), rig.client("olga", { domain: OTHER })]);
+    expect(await refusal(olga, `${limitedRoom("olgas")}/Olga`)).toEqual({ type: "cancel", condition: "not-allowed", text: "Room creation is restricted", asked: false });
+    const room = limitedRoom("alices");
+    await join(alice, room, "Alice");
+    await join(olga, room, "Olga");
+  });
+
+  test("max_user_conferences = 2: the join into a third room gets resource-constraint with ejabberd's text, without the gate asked; leaving one makes it possible", async () => {
+    const [alice, bob] = await Promise.all([rig.client("alice"), rig.client("bob")]);
+    const [one, two, three] = [limitedRoom("one"), limitedRoom("two"), limitedRoom("three")];
+    await join(alice, one, "Alice");
+    await join(alice, two, "Alice");
+    await join(bob, three, "Bob");
+    expect(await refusal(alice, `${three}/Alice`)).toEqual({ type: "wait", condition: "resource-constraint", text: "You have joined too many conferences", asked: false });
+    await alice.send(xml("presence", { to: `${one}/Alice`, type: "unavailable" }));
+    await alice.waitFor(presenceFrom(`${one}/Alice`, "unavailable"));
+    await join(alice, three, "Alice");
   });
 });

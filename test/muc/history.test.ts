@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Element } from "@xmpp/xml";
-import { DELAY, DOMAIN, OCCUPANT_ID, fixture, to, type Fixture } from "./fixture.ts";
+import { History, type HistoryEntry } from "../../src/muc/history.ts";
+import { DATA, DELAY, DOMAIN, MUC_OWNER, MUC_ROOMCONFIG, OCCUPANT_ID, fixture, to, type Fixture } from "./fixture.ts";
 
 /** XEP-0045 §7.2.15-§7.2.16: discussion history on entering, and the limits a joiner may ask for. */
 
@@ -132,5 +133,77 @@ describe("discussion history", () => {
     chatter(f, 2);
     const out = to(f.join("alice@a.test/laptop", "lobby", "Alice", "<history maxstanzas='1'/>"), "alice@a.test/laptop");
     expect(bodies(out.filter((s) => s.getChild("body")))).toEqual(["m1"]);
+  });
+});
+
+describe("the history's bytes (max_history_bytes)", () => {
+  const ROOM = `lobby@${DOMAIN}`;
+  /** Bytes the room counts for one of chatter()'s messages (all the same size: m0…m9). */
+  function oneMessage(): number {
+    const f = fixture();
+    chatter(f, 1);
+    return f.service.room(ROOM)!.history.bytes;
+  }
+
+  test("the room holds no more than the bound: the newest whole messages, the oldest going first", () => {
+    const size = oneMessage();
+    const f = fixture({ settings: { maxHistoryBytes: Math.floor(3.5 * size) } });
+    chatter(f, 8);
+    const history = f.service.room(ROOM)!.history;
+    expect(history.length).toBe(3);
+    expect(history.bytes).toBe(3 * size);
+    expect(bodies(historyFor(f))).toEqual(["m5", "m6", "m7"]);
+  });
+
+  test("bytes, not characters: text outside ASCII counts as its UTF-8 bytes", () => {
+    const f = fixture({ settings: { maxHistoryBytes: 1500 } });
+    f.join(ALICE, "lobby", "Alice");
+    for (let i = 0; i < 3; i++) f.say(ALICE, "lobby", "é".repeat(400), `id${i}`);
+    // Each is 1144 bytes but 744 characters: two would fit by characters, one does by bytes.
+    expect(f.service.room(ROOM)!.history.length).toBe(1);
+    expect(historyFor(f)).toHaveLength(1);
+  });
+
+  test("a message larger than the bound on its own is not kept, and neither is anything older (the history stays unbroken)", () => {
+    const f = fixture({ settings: { maxHistoryBytes: 2048 } });
+    chatter(f, 3);
+    f.say(ALICE, "lobby", "x".repeat(4096), "big");
+    expect(f.service.room(ROOM)!.history.length).toBe(0);
+    expect(historyFor(f)).toEqual([]);
+    f.say(ALICE, "lobby", "after", "after");
+    expect(bodies(historyFor(f, "<history maxstanzas='5'/>"))).toEqual(["after"]);
+  });
+
+  test("what a newcomer is sent stays within the bound, with the newest first kept, also when it asks for more", () => {
+    const size = oneMessage();
+    const f = fixture({ settings: { maxHistoryBytes: 2 * size } });
+    chatter(f, 5);
+    expect(bodies(historyFor(f, "<history maxstanzas='10' maxchars='100000'/>"))).toEqual(["m3", "m4"]);
+  });
+
+  test("history read back from the archive is held to it too", () => {
+    const size = oneMessage();
+    const before = fixture();
+    before.join(ALICE, "lobby", "Alice");
+    const form = `<x xmlns='${DATA}' type='submit'><field var='FORM_TYPE'><value>${MUC_ROOMCONFIG}</value></field><field var='muc#roomconfig_persistentroom'><value>1</value></field></x>`;
+    before.iq(ALICE, ROOM, "set", `<query xmlns='${MUC_OWNER}'>${form}</query>`);
+    for (let i = 0; i < 6; i++) before.say(ALICE, "lobby", `m${i}`, `id${i}`);
+    before.leave(ALICE, "lobby", "Alice");
+    const after = fixture({ storage: before.storage, settings: { maxHistoryBytes: 2 * size } });
+    expect(bodies(historyFor(after))).toEqual(["m4", "m5"]);
+    expect(after.service.room(ROOM)!.history.bytes).toBeLessThanOrEqual(2 * size);
+  });
+
+  test("dropping a message (a retraction) gives its bytes back", () => {
+    const entry = (id: string, bytes: number): HistoryEntry => ({ message: { attrs: { id } } as never, stamp: 0, chars: bytes, bytes });
+    const history = new History(10, 100);
+    for (const id of ["a", "b", "c"]) history.push(entry(id, 30));
+    expect(history.bytes).toBe(90);
+    history.drop((e) => e.message.attrs.id === "b");
+    expect(history.bytes).toBe(60);
+    history.push(entry("d", 40));
+    expect([history.length, history.bytes]).toEqual([3, 100]);
+    history.push(entry("e", 1));
+    expect([history.length, history.bytes]).toEqual([3, 71]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_ROOM_CONFIG } from "../../src/muc/room-config.ts";
 import { DATA, DOMAIN, MUC_OWNER, errorCondition, fixture, statuses, type Fixture } from "./fixture.ts";
 
 /** XEP-0045 §10.2 maxusers and §7.2.10 (room full), with the operator's cap (muc_max_occupants). */
@@ -75,6 +76,35 @@ describe("maximum occupants", () => {
     f.configure(OWNER, "small", { "muc#roomconfig_maxusers": "none" });
     expect(entered(f.join(user(1), "small", "One"))).toBe(true);
     expect(formField(f, "muc#roomconfig_maxusers").getChildText("value")).toBe("none");
+  });
+
+  test("service admins (admins) are never held to the limit", () => {
+    const f = fixture({ settings: { admins: new Set(["root@ops.test"]) } });
+    f.join(OWNER, "small", "Owner");
+    f.configure(OWNER, "small", { "muc#roomconfig_maxusers": "1" });
+    expect(entered(f.join("root@ops.test/x", "small", "Root"))).toBe(true);
+    expect(errorCondition(f.join(user(1), "small", "One")[0]!)).toBe("service-unavailable");
+  });
+
+  test("new rooms start with the default limit (muc_room_default_max_occupants), and the form shows it", () => {
+    const f = fixture({ roomDefaults: { ...DEFAULT_ROOM_CONFIG, maxUsers: 2 } });
+    f.join(OWNER, "small", "Owner");
+    expect(formField(f, "muc#roomconfig_maxusers").getChildText("value")).toBe("2");
+    expect(entered(f.join(user(1), "small", "One"))).toBe(true);
+    expect(errorCondition(f.join(user(2), "small", "Two")[0]!)).toBe("service-unavailable");
+  });
+
+  test("a room stored before keeps its own limit when the default changes", () => {
+    const before = fixture();
+    before.join(OWNER, "small", "Owner");
+    before.configure(OWNER, "small", { "muc#roomconfig_persistentroom": "1" });
+    before.leave(OWNER, "small", "Owner");
+    const after = fixture({ storage: before.storage, roomDefaults: { ...DEFAULT_ROOM_CONFIG, maxUsers: 1 } });
+    after.join(OWNER, "small", "Owner");
+    expect(after.service.room(ROOM)!.config.maxUsers).toBe(0);
+    expect(entered(after.join(user(1), "small", "One"))).toBe(true);
+    after.join(OWNER, "fresh", "Owner");
+    expect(after.service.room(`fresh@${DOMAIN}`)!.config.maxUsers).toBe(1);
   });
 
   test("the service's cap holds even for a room configured before a lower cap", () => {

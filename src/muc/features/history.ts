@@ -9,7 +9,10 @@ import { addressed } from "../stanza.ts";
  * most the room's `historylength`, §10.2), with XEP-0203 delay stamps, within
  * the limits its `<history/>` asks for (maxstanzas, maxchars, seconds,
  * since), after its own presence and before the subject. The room keeps
- * them (Room.say); a persistent room's come back from its archive.
+ * them (Room.say); a persistent room's come back from its archive. The
+ * service bounds their bytes too (`max_history_bytes`, mucgate's addition:
+ * neither Prosody nor ejabberd has one): the newest whole messages within
+ * it are kept and sent, as §7.2.15 maxchars is applied.
  */
 export const history: Feature = {
   name: "history",
@@ -32,10 +35,12 @@ export const history: Feature = {
   joined: [
     {
       priority: 0,
-      send({ room, session, stanza, turn }) {
+      send({ core, room, session, stanza, turn }) {
         const request = parseHistoryRequest(stanza.getChild("x", NS.MUC)?.getChild("history"));
         const maxstanzas = Math.min(request.maxstanzas ?? Infinity, room.config.historyLength);
-        for (const entry of room.history.select({ ...request, maxstanzas }, turn.now)) turn.out.push(addressed(entry.message, session));
+        // The room holds no more than max_history_bytes already; bounding what is sent too keeps the promise whatever filled it.
+        const maxbytes = core.settings.maxHistoryBytes;
+        for (const entry of room.history.select({ ...request, maxstanzas, maxbytes }, turn.now)) turn.out.push(addressed(entry.message, session));
       },
     },
   ],

@@ -8,6 +8,7 @@ import { description } from "./description.ts";
 import { discovery } from "./discovery.ts";
 import { history } from "./history.ts";
 import { invitations } from "./invitations.ts";
+import { maxUserConferences } from "./max-user-conferences.ts";
 import { maxUsers } from "./max-users.ts";
 import { membersOnly } from "./members-only.ts";
 import { moderatedRooms } from "./moderated.ts";
@@ -19,6 +20,7 @@ import { ping } from "./ping.ts";
 import { privateMessages } from "./private-messages.ts";
 import { publicRooms } from "./public.ts";
 import { registration } from "./registration.ts";
+import { restrictRoomCreation } from "./restrict-room-creation.ts";
 import { roomInfo } from "./room-info.ts";
 import { selfPing } from "./self-ping.ts";
 import { subject } from "./subject.ts";
@@ -56,4 +58,7 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   ping,
   selfPing,
   occupantIds,
+  // Service limits at a join: no form field, no disco var.
+  restrictRoomCreation,
+  maxUserConferences,
 ]);

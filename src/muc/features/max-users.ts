@@ -1,13 +1,16 @@
 import type { ConfigOption, Feature, MucCore } from "../hooks.ts";
 import { affiliationRank } from "../occupant.ts";
 import type { Room } from "../room.ts";
+import { isServiceAdmin } from "../service-admins.ts";
 import { refuse } from "../stanza-error.ts";
 import { unacceptable } from "./config-fields.ts";
 
 /**
  * §10.2 `maxusers`: the most occupants (nicks) a room holds at once. The one
- * too many gets service-unavailable (§7.2.10); owners and admins are never
- * held to it. The operator's `muc_max_occupants` caps every room: the form
+ * too many gets service-unavailable (§7.2.10); owners and admins, and the
+ * service's admins (`admins`), are never held to it. New rooms start with
+ * `muc_room_default_max_occupants`; rooms stored before keep their own
+ * value. The operator's `muc_max_occupants` caps every room: the form
  * refuses a larger value, or "none", naming the field. 0 is "none".
  */
 
@@ -57,8 +60,8 @@ export const maxUsers: Feature = {
   preJoin: [
     {
       priority: 30,
-      check({ core, room, nick, affiliation }) {
-        if (!room || room.occupants.has(nick) || affiliationRank(affiliation) >= affiliationRank("admin")) return undefined;
+      check({ core, room, from, nick, affiliation }) {
+        if (!room || room.occupants.has(nick) || affiliationRank(affiliation) >= affiliationRank("admin") || isServiceAdmin(core, from.bare)) return undefined;
         const max = maxUsersOf(room, core);
         return max !== 0 && room.occupants.size >= max ? refuse.serviceUnavailable("The room is full") : undefined;
       },
