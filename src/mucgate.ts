@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { newId } from "./ids.ts";
 import type { Element } from "@xmpp/xml";
 import { ArchiveExpiry } from "./archive-expiry.ts";
 import { roomEvents } from "./events/room-event.ts";
@@ -99,6 +100,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
       restrictRoomCreation: config.restrict_room_creation,
       admins: new Set(config.admins),
     },
+    newId,
     metrics,
     logger,
   });
