@@ -156,6 +156,26 @@ export class Metrics {
         this.set(stats().rooms);
       },
     });
+    const storage = () => this.#storageStats();
+    new Gauge({
+      name: "mucgate_storage_failing",
+      help: "1 while the last storage commit failed (GET /health answers 503 degraded), else 0",
+      registers,
+      collect() {
+        this.set(storage().failing ? 1 : 0);
+      },
+    });
+    let reportedFailures = 0;
+    new Counter({
+      name: "mucgate_storage_commit_failures_total",
+      help: "Storage commits that failed (the stanzas were sent anyway)",
+      registers,
+      collect() {
+        const failures = storage().failures;
+        this.inc(failures - reportedFailures);
+        reportedFailures = failures;
+      },
+    });
     this.occupants = new Gauge({
       name: "mucgate_occupants",
       help: "Occupants (nicknames) in all rooms",
@@ -167,6 +187,12 @@ export class Metrics {
   }
 
   #roomStats: () => { rooms: number; occupants: number } = () => ({ rooms: 0, occupants: 0 });
+  #storageStats: () => { failing: boolean; failures: number } = () => ({ failing: false, failures: 0 });
+
+  /** Where the storage series read from at scrape time. */
+  observeStorage(stats: () => { failing: boolean; failures: number }): void {
+    this.#storageStats = stats;
+  }
 
   /** Where the room and occupant gauges read from at scrape time. */
   observeRooms(stats: () => { rooms: number; occupants: number }): void {

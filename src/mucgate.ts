@@ -177,9 +177,11 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
   const expiry = config.muc_log_expires_after === "never" ? undefined : new ArchiveExpiry({ storage, keepSeconds: config.muc_log_expires_after, logger });
 
   metrics.observeRooms(() => ({ rooms: service.rooms.size, occupants: service.occupantCount }));
+  metrics.observeStorage(() => ({ failing: outbox.failing, failures: outbox.failures }));
 
   const app = createApp({
     xmppState: () => connection!.state,
+    storageFailing: () => outbox.failing,
     metrics,
     service,
     send,

@@ -33,6 +33,7 @@ export class Outbox {
   #failing = false;
   /** Stanzas accepted and not yet handed to the link. */
   #pending = 0;
+  #failures = 0;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
@@ -41,6 +42,11 @@ export class Outbox {
   /** Stanzas accepted and not yet handed to the link (waiting for the end of the turn, or a commit). */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Commits that failed, ever. */
+  get failures(): number {
+    return this.#failures;
   }
 
   /** Whether the last commit failed. */
@@ -120,6 +126,7 @@ export class Outbox {
 
   #failed(err: unknown): void {
     this.#failing = true;
+    this.#failures++;
     this.#o.logger.error({ err }, "storage commit failed; sending anyway");
   }
 }

@@ -59,11 +59,13 @@ describe("the outbox", () => {
     await box.flush();
     expect(events).toEqual(["commit", "send a"]);
     expect(box.failing).toBe(true);
+    expect(box.failures).toBe(1);
     expect(lines.some((l) => l.includes("storage commit failed") && l.includes("disk full"))).toBe(true);
     fail = false;
     box.send([stanza("b")]);
     await box.flush();
     expect(box.failing).toBe(false);
+    expect(box.failures).toBe(1); // counted for ever: the metric is a counter
   });
 
   test("pending counts the stanzas accepted and not yet handed to the link, through a slow commit", async () => {

@@ -14,6 +14,8 @@ import type { RoomApiService } from "./room-api/room-commands.ts";
 export interface AppDeps {
   /** The component link's state, for /health: `online` is healthy, anything else is reported as it is. */
   xmppState: () => string;
+  /** Whether the last storage commit failed (the outbox's `failing`); absent: never. */
+  storageFailing?: (() => boolean) | undefined;
   metrics: Metrics;
   /** The MUC core the kick route acts on. */
   service: KickableService;
@@ -46,9 +48,12 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((err, c) => errorResponse(c, err, deps.logger));
   app.notFound(notFoundResponse);
 
+  // 503 also while storage commits fail: live chat goes on, but what it records (archive, rooms) is not durable.
   app.get("/health", (c) => {
     const xmpp = deps.xmppState();
-    return c.json({ status: xmpp === "online" ? "ok" : "unavailable", xmpp }, xmpp === "online" ? 200 : 503);
+    const storage = deps.storageFailing?.() ? "failing" : "ok";
+    const status = xmpp !== "online" ? "unavailable" : storage === "failing" ? "degraded" : "ok";
+    return c.json({ status, xmpp, storage }, status === "ok" ? 200 : 503);
   });
 
   const openapi = openApiDocument(pkg.version);

@@ -105,10 +105,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       "/health": {
         get: {
-          summary: "whether the component is connected",
+          summary: "whether the component is connected and storage commits succeed",
           responses: {
-            "200": json({ type: "object", properties: { status: { const: "ok" }, xmpp: { const: "online" } } }, "online"),
-            "503": json({ type: "object", properties: { status: { type: "string" }, xmpp: { type: "string" } } }, "not connected"),
+            "200": json({ type: "object", properties: { status: { const: "ok" }, xmpp: { const: "online" }, storage: { const: "ok" } } }, "online"),
+            "503": json(
+              { type: "object", properties: { status: { enum: ["unavailable", "degraded"] }, xmpp: { type: "string" }, storage: { enum: ["ok", "failing"] } } },
+              "not connected (unavailable), or storage commits failing (degraded)",
+            ),
           },
         },
       },

@@ -3,25 +3,45 @@
  * 503 with the link's state otherwise — before the first connection, after a
  * lost one, and back to 200 once mucgate reconnects. And what an outage of
  * the XMPP server leaves behind: occupants whose sessions died with it, which
- * the server's bounces then remove (status 333).
+ * the server's bounces then remove (status 333). And 503 "degraded" while
+ * storage commits fail, on a disk really full (a small tmpfs).
  *
  * File-local servers: these tests take links down on purpose.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { groupchat } from "./harness/client.ts";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { startMucgate, type MucgateProcess } from "./harness/mucgate.ts";
 import { freePort } from "./harness/ports.ts";
 import { useRig } from "./harness/rig.ts";
 import { waitUntil } from "./harness/wait-until.ts";
-import { join, presenceFrom } from "./muc-fixture.ts";
+import { aliceAndBob, groupchatFrom, join, presenceFrom } from "./muc-fixture.ts";
 
 // mucgate is started per test, on this file's Prosody and auth service.
 const rig = useRig({ mucgates: {} });
 
-async function health(mucgate: MucgateProcess): Promise<{ status: number; body: { status?: string; xmpp?: string } }> {
+async function health(mucgate: MucgateProcess): Promise<{ status: number; body: { status?: string; xmpp?: string; storage?: string } }> {
   const res = await mucgate.health();
-  return { status: res.status, body: (await res.json()) as { status?: string; xmpp?: string } };
+  return { status: res.status, body: (await res.json()) as { status?: string; xmpp?: string; storage?: string } };
 }
+
+/** A 4 MiB tmpfs to fill up (a full disk, for real); undefined where mounting is not allowed. */
+function smallDisk(): string | undefined {
+  const dir = mkdtempSync(joinPath(tmpdir(), "mucgate-full-disk-"));
+  if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir]).status === 0) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}
+const disk = smallDisk();
+afterAll(() => {
+  if (disk === undefined) return;
+  spawnSync("umount", ["-l", disk]);
+  rmSync(disk, { recursive: true, force: true });
+});
 
 /** Poll /health until `want` (the HTTP server may not listen yet; mucgate retries with backoff). */
 async function healthBecomes(mucgate: MucgateProcess, want: number, timeout = 15_000) {
@@ -94,7 +114,7 @@ describe("GET /health", () => {
     const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url });
     rig.afterTest(() => mucgate.stop());
     const h = await health(mucgate);
-    expect(h).toEqual({ status: 200, body: { status: "ok", xmpp: "online" } });
+    expect(h).toEqual({ status: 200, body: { status: "ok", xmpp: "online", storage: "ok" } });
   });
 
   test("503 with the state while nothing listens on the component port, 200 once it can connect, 503 again when the link breaks", async () => {
@@ -114,7 +134,7 @@ describe("GET /health", () => {
     await mucgate.waitForLog(/component offline: connection refused/);
 
     await relay.open();
-    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
     // Really online: a client can use the service.
     const alice = await rig.client("alice");
     await join(alice, `health-1@${rig.prosody.componentDomain}`, "Alice");
@@ -126,7 +146,7 @@ describe("GET /health", () => {
     await mucgate.waitForLog(/component offline: stream lost/);
 
     await relay.open();
-    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
     expect(mucgate.exitCode).toBeNull();
   });
 });
@@ -147,7 +167,7 @@ describe("the XMPP server goes away and comes back", () => {
     expect(["offline", "connecting"]).toContain(down.body.xmpp!);
 
     await rig.prosody.restart();
-    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online" });
+    expect((await healthBecomes(mucgate, 200)).body).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
 
     // Every client was cut, but their unavailable presences never reached
     // mucgate (its link went down with Prosody). Once online again it pings
@@ -167,5 +187,42 @@ describe("the XMPP server goes away and comes back", () => {
     const bob2 = await rig.client("bob");
     await join(bob2, room, "Bob");
     await carol.waitFor(presenceFrom(`${room}/Bob`));
+  });
+});
+
+describe("storage fails", () => {
+  test.skipIf(disk === undefined)("503 degraded while the disk is full: chat goes on; 200 once a commit succeeds again", async () => {
+    const mucgate = await startMucgate({ prosody: rig.prosody, authUrl: rig.auth.url, config: { storage: `sqlite:${joinPath(disk!, "mucgate.sqlite")}`, muc_log_all_rooms: true } });
+    rig.afterTest(() => mucgate.stop("SIGKILL"));
+    const { room, alice, bob } = await aliceAndBob(rig, "full-disk");
+    expect((await health(mucgate)).status).toBe(200);
+    // Fill the disk but for a few pages, then archive until a commit fails.
+    const filler = joinPath(disk!, "filler");
+    let size = 4 * 1024 * 1024;
+    while (size > 0) {
+      try {
+        writeFileSync(filler, Buffer.alloc(size));
+        break;
+      } catch {
+        size -= 64 * 1024;
+      }
+    }
+    const body = "z".repeat(20_000);
+    let degraded: Awaited<ReturnType<typeof health>> | undefined;
+    for (let i = 0; i < 60 && degraded === undefined; i++) {
+      await alice.send(groupchat(room, `${i} ${body}`));
+      await bob.waitFor(groupchatFrom(`${room}/Alice`, `${i} ${body}`)); // sent anyway
+      const h = await health(mucgate);
+      if (h.status !== 200) degraded = h;
+    }
+    expect(degraded).toEqual({ status: 503, body: { status: "degraded", xmpp: "online", storage: "failing" } });
+    expect(mucgate.json().some((l) => l.msg === "storage commit failed; sending anyway")).toBe(true);
+    const metrics = await (await fetch(`${mucgate.httpUrl}/metrics`)).text();
+    expect(metrics).toContain("mucgate_storage_failing 1");
+    // Room again: the next commit succeeds.
+    rmSync(filler);
+    await alice.send(groupchat(room, "after"));
+    await bob.waitFor(groupchatFrom(`${room}/Alice`, "after"));
+    await healthBecomes(mucgate, 200);
   });
 });

@@ -33,8 +33,10 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
   const sent: Element[] = [];
   const gate = options.gate === undefined ? new RecordingGate() : (options.gate ?? undefined);
   let state: string = options.state ?? "online";
+  let storageFailing = false;
   const app = createApp({
     xmppState: () => state,
+    storageFailing: () => storageFailing,
     metrics,
     service,
     send: (stanzas) => sent.push(...stanzas),
@@ -65,6 +67,9 @@ export function httpFixture(options: { gate?: DecisionForgetter | null; state?: 
     forget: (body: unknown, headers?: Record<string, string>) => post("/muc_auth/forget", body, headers),
     setState(s: string) {
       state = s;
+    },
+    setStorageFailing(failing: boolean) {
+      storageFailing = failing;
     },
     /** Join `room` as `nick` from the full JID `from`. */
     join(from: string, room: string, nick: string) {

@@ -4,7 +4,18 @@ import { answer, httpFixture } from "./fixture.ts";
 describe("GET /health", () => {
   test("200 ok while the component is online", async () => {
     const f = httpFixture();
-    expect(await answer(await f.app.request("/health"))).toMatchObject({ status: 200, body: { status: "ok", xmpp: "online" } });
+    expect(await answer(await f.app.request("/health"))).toMatchObject({ status: 200, body: { status: "ok", xmpp: "online", storage: "ok" } });
+  });
+
+  test("503 degraded while storage commits fail, online or not; ok again once one succeeds", async () => {
+    const f = httpFixture();
+    f.setStorageFailing(true);
+    expect(await answer(await f.app.request("/health"))).toMatchObject({ status: 503, body: { status: "degraded", xmpp: "online", storage: "failing" } });
+    f.setState("offline");
+    expect(await answer(await f.app.request("/health"))).toMatchObject({ status: 503, body: { status: "unavailable", xmpp: "offline", storage: "failing" } });
+    f.setState("online");
+    f.setStorageFailing(false);
+    expect((await f.app.request("/health")).status).toBe(200);
   });
 
   test("503 with the state otherwise", async () => {
@@ -26,6 +37,19 @@ describe("GET /metrics", () => {
     const text = await res.text();
     expect(text).toContain("mucgate_rooms 1");
     expect(text).toContain('mucgate_kicks_total{via="http"} 0');
+  });
+
+  test("storage failures: a gauge while failing and a counter of failed commits", async () => {
+    const f = httpFixture();
+    let stats = { failing: true, failures: 3 };
+    f.metrics.observeStorage(() => stats);
+    let text = await (await f.app.request("/metrics")).text();
+    expect(text).toContain("mucgate_storage_failing 1");
+    expect(text).toContain("mucgate_storage_commit_failures_total 3");
+    stats = { failing: false, failures: 4 };
+    text = await (await f.app.request("/metrics")).text();
+    expect(text).toContain("mucgate_storage_failing 0");
+    expect(text).toContain("mucgate_storage_commit_failures_total 4");
   });
 });
 
