@@ -117,6 +117,10 @@ describe("service discovery", () => {
     expect(errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><max>lots</max></set></query>`)[0]!)).toBe(
       "bad-request",
     );
+    // Backwards is not offered; a bad <max/> is still a bad request first, as in the archive.
+    const items = (set: string) => errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'>${set}</set></query>`)[0]!);
+    expect(items("<before/>")).toBe("feature-not-implemented");
+    expect(items("<max>lots</max><before/>")).toBe("bad-request");
   });
 
   test("disco#items on a room reveals no occupants", () => {

@@ -47,8 +47,9 @@ const ROOM_PAGE_SIZE = 100;
 function serviceItems({ payload }: IqContext) {
   noNode(payload);
   const set = payload.getChild("set", NS.RSM);
-  if (set?.getChild("before")) throw refuse.featureNotImplemented("Rooms are paged forward only (<after/>)");
-  const { max: limit, after: afterText } = readPage(set, ROOM_PAGE_SIZE);
+  // The request is read whole first, so a bad <max/> is bad-request however it pages, as in the archive.
+  const { max: limit, after: afterText, before } = readPage(set, ROOM_PAGE_SIZE);
+  if (before !== undefined) throw refuse.featureNotImplemented("Rooms are paged forward only (<after/>)");
   const after = afterText || undefined;
   return deferred(
     (storage) => storage.listPublicRooms({ after, limit }),
