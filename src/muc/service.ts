@@ -17,7 +17,7 @@ import { loggable } from "./loggable.ts";
 import { handleMessage } from "./message-handler.ts";
 import { prepareNick } from "./nick.ts";
 import { directInvitation } from "./direct-invitation.ts";
-import { defaultRole } from "./join.ts";
+import { changeAffiliation } from "./change-affiliation.ts";
 import type { Affiliation, Occupant } from "./occupant.ts";
 import { handlePresence } from "./presence-handler.ts";
 import { Room } from "./room.ts";
@@ -319,28 +319,15 @@ export class MucService implements MucCore {
   }
 
   /**
-   * §9 by the operator: set `jid`'s affiliation (a bare JID, normalised). An
-   * outcast is banned: its occupants are removed with 301 (§9.1). Occupants
-   * whose affiliation now makes them moderators, or no longer does, get that
-   * role (§5.1.2). `false` when the room is not in memory.
+   * §9 by the operator: set `jid`'s affiliation (a bare JID, normalised), as
+   * muc#admin does (change-affiliation.ts): the new role rides in the same
+   * presence, an outcast is removed with 301 (§9.1). `false` when the room is
+   * not in memory.
    */
   setAffiliation(roomJid: string, jid: string, affiliation: Affiliation, reason: string | undefined, out: Element[]): boolean {
     const room = this.room(roomJid);
     if (!room) return false;
-    const turn = new Turn(this.now(), out);
-    const previous = room.affiliationOf(jid);
-    room.setAffiliation(jid, affiliation, { reason }, turn);
-    for (const occupant of [...room.occupants.values()]) {
-      if (occupant.bare !== jid) continue;
-      if (affiliation === "outcast") {
-        room.remove(occupant, { cause: "ban", reason }, turn);
-        continue;
-      }
-      const wasModerator = previous === "owner" || previous === "admin";
-      const role =
-        affiliation === "owner" || affiliation === "admin" ? "moderator" : wasModerator ? defaultRole(this, room, jid, affiliation) : occupant.role;
-      if (role !== "none" && role !== occupant.role) room.setRole(occupant, role, { reason }, turn);
-    }
+    changeAffiliation(this, room, jid, affiliation, { reason }, new Turn(this.now(), out));
     return true;
   }
 

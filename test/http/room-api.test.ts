@@ -264,8 +264,13 @@ describe("occupants and affiliations", () => {
     const f = httpFixture();
     await api(f, "create_room", { ...room, host: "h" });
     f.join("alice@a.test/x", "lobby", "Alice");
+    f.sent.length = 0;
     await api(f, "set_room_affiliation", { ...room, jid: "alice@a.test", affiliation: "admin" });
     expect(f.service.room(ROOM)!.occupants.get("Alice")!.role).toBe("moderator");
+    // One presence with both (§10.6), as muc#admin sends it; not the affiliation, then the role.
+    const presences = f.sent.filter((s) => s.name === "presence");
+    expect(presences).toHaveLength(1);
+    expect(presences[0]!.getChild("x", "http://jabber.org/protocol/muc#user")!.getChild("item")!.attrs).toMatchObject({ affiliation: "admin", role: "moderator" });
     await api(f, "set_room_affiliation", { ...room, jid: "alice@a.test", affiliation: "member" });
     expect(f.service.room(ROOM)!.occupants.get("Alice")!.role).toBe("participant");
   });
