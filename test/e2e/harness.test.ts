@@ -397,7 +397,7 @@ describe("mucgate process", () => {
       muc_http_auth_url: "http://127.0.0.1:9/auth",
     });
     expect(readFileSync(m.configPath, "utf8")).toContain(`component_jid = "rooms.localhost"`);
-    expect(await (await m.health()).json()).toEqual({ status: "ok", xmpp: "online" });
+    expect(await (await m.health()).json()).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
     expect(m.json().map((r) => r.msg)).toEqual(["mucgate starting", "component online"]);
     expect(m.json()[0]!.env).toBe("debug");
     expect(await m.waitForLog("component online")).toContain('"level":"info"');

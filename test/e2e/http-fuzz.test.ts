@@ -216,7 +216,7 @@ test("afterwards: healthy, nothing logged as a bug, and a real join and kick sti
   expect(rig.mucgate.exitCode).toBeNull();
   const health = await rig.mucgate.health();
   expect(health.status).toBe(200);
-  expect(await health.json()).toEqual({ status: "ok", xmpp: "online" });
+  expect(await health.json()).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
   const bad = rig.mucgate.json().filter((r) => r.level === "error" || String(r.msg).startsWith("bug"));
   expect(bad).toEqual([]);
 

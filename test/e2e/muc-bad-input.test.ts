@@ -55,7 +55,7 @@ async function stillServing(): Promise<void> {
   expect(rig.mucgate.exitCode).toBeNull();
   const health = await rig.mucgate.health();
   expect(health.status).toBe(200);
-  expect(await health.json()).toEqual({ status: "ok", xmpp: "online" });
+  expect(await health.json()).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
   expect(rig.mucgate.output()).not.toMatch(/"bug: |uncaught exception|unhandled rejection/);
 }
 

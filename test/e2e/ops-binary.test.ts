@@ -162,7 +162,7 @@ describe("the built binary against a real Prosody", () => {
 
     const health = await mucgate.health();
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok", xmpp: "online" });
+    expect(await health.json()).toEqual({ status: "ok", xmpp: "online", storage: "ok" });
     const metrics = await fetch(`${mucgate.httpUrl}/metrics`);
     expect(metrics.status).toBe(200);
 

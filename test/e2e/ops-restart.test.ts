@@ -97,7 +97,7 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     await restarting;
 
     await waitOnline(m);
-    expect(await health(m)).toEqual({ status: 200, body: { status: "ok", xmpp: "online" } });
+    expect(await health(m)).toEqual({ status: 200, body: { status: "ok", xmpp: "online", storage: "ok" } });
     expect(m.exitCode).toBeNull();
     expect(m.pid).toBe(pid);
     expect(records(m, logged).some((r) => r.msg === "component online")).toBe(true);
@@ -252,7 +252,7 @@ describe("the authorization service goes away", () => {
     await alice.expectNothing((s) => s.attrs.from === `${room}/bob`, 200);
     const denial = m.json().find((r) => r.msg === "join denied" && r.user === "bob@localhost");
     expect(denial).toMatchObject({ level: "info", room, nick: "bob", failure: true });
-    expect(await health(m)).toEqual({ status: 200, body: { status: "ok", xmpp: "online" } });
+    expect(await health(m)).toEqual({ status: 200, body: { status: "ok", xmpp: "online", storage: "ok" } });
     expect(m.exitCode).toBeNull();
     // Everything else still works meanwhile.
     await alice.send(groupchat(room, "still here"));
