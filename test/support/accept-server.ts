@@ -33,6 +33,8 @@ export interface AcceptSession {
   writeBytes(bytes: Uint8Array): void;
   /** Drop the TCP connection without closing the stream. */
   destroy(): void;
+  /** Stop reading for `ms` (a busy server): what the component writes meanwhile waits in kernel buffers. */
+  pauseReading(ms: number): void;
 }
 
 export interface AcceptServer {
@@ -112,6 +114,10 @@ export function startAcceptServer(options: AcceptServerOptions): AcceptServer {
             destroy: () => {
               socket.data.closed = true;
               socket.end();
+            },
+            pauseReading: (ms) => {
+              socket.pause();
+              setTimeout(() => socket.resume(), ms);
             },
           },
         };
