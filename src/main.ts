@@ -12,7 +12,11 @@ import { createLogger, logWarnings } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { startMucgate, type Mucgate } from "./mucgate.ts";
 
-/** SIGTERM/SIGINT to exit: XEP-0045 §15.7.2 says goodbye first, but never longer than this. */
+/**
+ * SIGTERM/SIGINT to exit: XEP-0045 §15.7.2 says goodbye first, but never
+ * longer than this, plus the time the stream is given to deliver what is
+ * queued (2 s + 1 s per MiB: 10,000 332s are about 3 MiB).
+ */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 async function main(): Promise<void> {
@@ -62,11 +66,16 @@ async function main(): Promise<void> {
     }
     const running = mucgate;
     logger.info({ signal }, "shutting down");
-    const deadline = setTimeout(() => {
+    const giveUp = () => {
       logger.error("shutdown took too long; exiting");
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    running.stop().then(
+    };
+    let deadline = setTimeout(giveUp, SHUTDOWN_DEADLINE_MS);
+    const onFlushBound = (ms: number) => {
+      clearTimeout(deadline);
+      deadline = setTimeout(giveUp, SHUTDOWN_DEADLINE_MS + ms);
+    };
+    running.stop({ onFlushBound }).then(
       () => {
         clearTimeout(deadline);
         logger.flush?.();

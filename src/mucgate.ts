@@ -43,9 +43,10 @@ export interface Mucgate {
    * Stop: with `muc_keep_occupants_on_restart` the occupants stay stored and
    * nobody is told (the next start brings them back); without it every
    * occupant gets status 332 (XEP-0045 §15.7.2). Then the stream, the HTTP
-   * server and the storage close.
+   * server and the storage close. `onFlushBound`: how long the stream may
+   * take to deliver what is queued (component-connection.ts `stop`), once known.
    */
-  stop(): Promise<void>;
+  stop(options?: { onFlushBound?: (ms: number) => void }): Promise<void>;
 }
 
 /** The key that keeps occupant ids (XEP-0421) and IQ routing tags stable across restarts. */
@@ -207,7 +208,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
     storage,
     metrics,
     httpUrl,
-    stop() {
+    stop(options = {}) {
       stopping ??= (async () => {
         prober.stop();
         // Counted from here: the pending entries' refusals and the 332s, as they actually leave.
@@ -219,12 +220,12 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
         outbox.send(out);
         await outbox.flush();
-        const flushed = await connection!.stop();
+        const flushed = await connection!.stop(options.onFlushBound);
         await events?.close();
         await server.stop(true);
         await expiry?.stop();
         await storage.close();
-        // `occupantsNotified`: 332s handed to the server whole. Bytes leave in order, so what was lost is the tail, where the 332s are.
+        // `occupantsNotified`: 332s the server confirmed it read. Bytes leave in order, so what was lost is the tail, where the 332s are.
         const notified = Math.max(0, out.length - flushed.unsent);
         logger.info(
           config.muc_keep_occupants_on_restart

@@ -117,6 +117,8 @@ declare module "@xmpp/component-core" {
     status: string;
     timeout: number;
     socket: { write(s: string | Uint8Array, cb?: (err?: Error) => void): boolean; destroy?(): void; end?(): void } | null;
+    /** The stream's parser while it is open; emits `end` when the server closes its stream. */
+    parser: EventEmitter | null;
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;

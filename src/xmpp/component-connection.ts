@@ -90,6 +90,7 @@ export class ComponentConnection {
     if (stanzas.length === 0) return;
     if (this.#state !== "online" || !this.#entity) {
       this.#options.logger.debug({ count: stanzas.length }, "component offline: stanzas dropped");
+      this.#lost(stanzas.length);
       return;
     }
     const max = this.#options.maxStanzaBytes ?? Infinity;
@@ -105,6 +106,7 @@ export class ComponentConnection {
         const total = queued + sink.length;
         sink.take();
         socket.giveUp(`the XMPP server is not reading: ${total} bytes queued`);
+        this.#lost(stanzas.length - stanzas.indexOf(stanza)); // this one and the rest of the turn; those before are past what was written
         return;
       }
       if (sink.length - before > max) {
@@ -118,6 +120,11 @@ export class ComponentConnection {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
     }
+  }
+
+  /** While counting: `count` stanzas that never reach the socket, so that `stop()` counts them as unsent. */
+  #lost(count: number): void {
+    if (this.#counting) for (let i = 0; i < count; i++) this.#counting.ends.push(Infinity);
   }
 
   /**
@@ -165,31 +172,42 @@ export class ComponentConnection {
 
   /**
    * Close the stream and stop reconnecting. Everything queued is written
-   * first, within 2 s + 1 s per MiB queued (a server reading 1 MiB/s keeps
-   * up); then the stream is closed and the server's close awaited at most
-   * `timeout` ms. Resolves with how many stanzas counted since
-   * `countFromHere()` were handed to the kernel whole, and how many not.
+   * first, and then the server's own stream close awaited: it answers ours
+   * once it has read everything before it, so only then is what was written
+   * known to have arrived (the kernel takes megabytes the server has not read
+   * yet). Both within 2 s + 1 s per MiB the server has not confirmed (a
+   * server reading 1 MiB/s keeps up), told to `onBound` as soon as known;
+   * past it the socket is closed gracefully, so the kernel still delivers
+   * what it holds. Resolves with how many stanzas counted since
+   * `countFromHere()` the server confirmed, and how many not.
    */
-  async stop(): Promise<{ sent: number; unsent: number }> {
+  async stop(onBound?: (ms: number) => void): Promise<{ sent: number; unsent: number }> {
     clearTimeout(this.#retry);
     this.#liveness?.stop();
     this.#flush(); // what was sent before stop() still goes out, ahead of the stream's end
     const entity = this.#entity;
+    const online = this.#state === "online";
     this.#setState("stopped");
     if (!entity) return this.#tally(0);
     const socket = entity.socket instanceof BunTcpSocket ? entity.socket : undefined;
-    if (socket && socket.queuedBytes > 0) {
-      const deadline = performance.now() + 2000 + (1000 * socket.queuedBytes) / (1024 * 1024);
-      while (socket.queuedBytes > 0 && !socket.closed && performance.now() < deadline) await Bun.sleep(5);
-    }
+    const since = Math.min(this.#counting?.base ?? Infinity, socket?.writtenBytes ?? 0);
+    const unconfirmed = socket ? socket.writtenBytes + socket.queuedBytes - since : 0;
+    const bound = 2000 + (1000 * unconfirmed) / (1024 * 1024);
+    onBound?.(bound);
+    const deadline = performance.now() + bound;
+    while (socket && socket.queuedBytes > 0 && !socket.closed && performance.now() < deadline) await Bun.sleep(5);
     const written = socket ? socket.writtenBytes : 0;
+    let confirmed = false;
+    entity.parser?.once("end", () => (confirmed = true));
+    // The library waits for the server's close, then for the socket's, each at most `timeout`.
+    entity.timeout = Math.max(1, deadline - performance.now());
     try {
-      await Promise.race([entity.stop(), new Promise((resolve) => setTimeout(resolve, this.#options.timeout ?? 2000))]);
+      await Promise.race([entity.stop(), Bun.sleep(entity.timeout + 50)]);
     } catch {
       // the stream is going away either way
     }
-    this.#discard(entity);
-    return this.#tally(written);
+    this.#discard(entity, online);
+    return this.#tally(confirmed ? written : since);
   }
 
   #tally(written: number): { sent: number; unsent: number } {
@@ -368,8 +386,8 @@ export class ComponentConnection {
     this.#retry = setTimeout(() => void this.#connect(), delay);
   }
 
-  /** Forget an entity: no more events from it, its socket closed. */
-  #discard(entity: Component): void {
+  /** Forget an entity: no more events from it, its socket closed (`graceful`: after what the kernel holds, not reset). */
+  #discard(entity: Component, graceful = false): void {
     if (this.#entity === entity) {
       this.#liveness?.stop();
       this.#liveness = undefined;
@@ -377,7 +395,8 @@ export class ComponentConnection {
     entity.removeAllListeners();
     entity.on("error", () => {}); // late socket errors must not become uncaught
     try {
-      entity.socket?.destroy?.();
+      if (graceful) entity.socket?.end?.();
+      else entity.socket?.destroy?.();
     } catch {
       // already closed
     }

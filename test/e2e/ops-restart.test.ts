@@ -41,9 +41,9 @@ async function launch(options: Partial<Parameters<typeof startMucgate>[0]> = {})
 
 const isSubject = (s: Element) => s.name === "message" && s.getChild("subject") !== undefined && s.getChild("body") === undefined;
 
-async function health(m: MucgateProcess): Promise<{ status: number; body: { status: string; xmpp: string } }> {
+async function health(m: MucgateProcess): Promise<{ status: number; body: { status: string; xmpp: string; storage?: string } }> {
   const r = await m.health();
-  return { status: r.status, body: (await r.json()) as { status: string; xmpp: string } };
+  return { status: r.status, body: (await r.json()) as { status: string; xmpp: string; storage?: string } };
 }
 
 async function waitOnline(m: MucgateProcess, timeout = 15_000): Promise<void> {

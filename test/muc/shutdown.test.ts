@@ -31,6 +31,22 @@ describe("service shutdown", () => {
     expect(f.service.occupantCount).toBe(0);
   });
 
+  test("each session hears only of itself: one stanza per session, not the room's copies of everyone's leave", () => {
+    // A room of k would otherwise send k(k+1)/2: 255,000 stanzas for 10,000 occupants in rooms of 50 (bench/shutdown.bench.ts).
+    const f = fixture();
+    const nicks = Array.from({ length: 20 }, (_, i) => `N${i}`);
+    for (const nick of nicks) f.join(`${nick.toLowerCase()}@a.test/r`, "lobby", nick);
+    f.join("n0@a.test/other", "lobby", "N0");
+    const out: Element[] = [];
+    f.service.shutdown(out);
+    expect(out).toHaveLength(nicks.length + 1);
+    for (const s of out) {
+      expect(statuses(s)).toEqual(expect.arrayContaining(["110", "332"]));
+      // Addressed to one of its own sessions.
+      expect(s.attrs.from!.split("/")[1]!.toLowerCase()).toBe(s.attrs.to!.split("@")[0]!);
+    }
+  });
+
   test("with no rooms, nothing is sent", () => {
     const f = fixture();
     const out: Element[] = [];

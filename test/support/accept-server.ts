@@ -36,6 +36,8 @@ export interface AcceptSession {
   /** Stop reading what the component sends (a server that is behind), and start again. */
   pause(): void;
   resume(): void;
+  /** Stop reading for `ms` (a busy server): what the component writes meanwhile waits in kernel buffers. */
+  pauseReading(ms: number): void;
 }
 
 export interface AcceptServer {
@@ -118,6 +120,10 @@ export function startAcceptServer(options: AcceptServerOptions): AcceptServer {
             },
             pause: () => socket.pause(),
             resume: () => socket.resume(),
+            pauseReading: (ms) => {
+              socket.pause();
+              setTimeout(() => socket.resume(), ms);
+            },
           },
         };
       },

@@ -247,6 +247,66 @@ describe("ComponentConnection", () => {
     const result = await connection.stop();
     expect(result).toEqual({ sent: 3000, unsent: 0 });
     await until(() => received === 3000, 10_000);
+  }, 20_000); // 4.5 s of the server's time alone: past the default 5 s on a busy machine
+
+  /** `received`: stanzas the server has read. */
+  function countingServer() {
+    const counter = { received: 0 };
+    const server = startAcceptServer({ secret: "s3cret", onStanza: () => counter.received++ });
+    cleanups.push(() => server.stop());
+    return { server, counter };
+  }
+  const goodbyes = (n: number, bytes: number) =>
+    Array.from({ length: n }, (_, i) => xml("presence", { to: `u${i}@b/c`, type: "unavailable" }, xml("status", { code: "332" }), xml("status", {}, "p".repeat(bytes))));
+
+  test("stop() waits for the server's close within 2 s + 1 s per MiB (not `timeout`), also for what the kernel already took", async () => {
+    // 1 MB while the server reads nothing for 1.5 s: the kernel takes much of it, so the old wait (queue empty, then `timeout`, 1 s here) reset it.
+    const { server, counter } = countingServer();
+    const { connection } = connect(server, "s3cret");
+    const session = await server.waitForSession();
+    await until(() => connection.state === "online");
+    session.pauseReading(1500);
+    connection.countFromHere();
+    connection.send(goodbyes(1000, 1000));
+    let bound = 0;
+    const result = await connection.stop((ms) => (bound = ms));
+    expect(bound).toBeGreaterThan(2000);
+    expect(counter.received).toBe(1000);
+    expect(result).toEqual({ sent: 1000, unsent: 0 });
+  }, 15_000);
+
+  test("stop() past its bound: claims only what the server confirmed, and closes without a reset, so the kernel still delivers the rest", async () => {
+    // 400 kB (a bound of 2.4 s) while the server reads nothing for 3 s.
+    const { server, counter } = countingServer();
+    const { connection } = connect(server, "s3cret");
+    const session = await server.waitForSession();
+    await until(() => connection.state === "online");
+    session.pauseReading(3000);
+    connection.countFromHere();
+    connection.send(goodbyes(400, 1000));
+    expect(await connection.stop()).toEqual({ sent: 0, unsent: 400 });
+    await until(() => counter.received === 400, 10_000);
+  }, 20_000);
+
+  test("stop() counts as lost the stanzas never written: the rest of a turn past the cap, and any sent after the link went", async () => {
+    const server = startAcceptServer({ secret: "s3cret" });
+    cleanups.push(() => server.stop());
+    const { connection } = connect(server, "s3cret");
+    await server.waitForSession();
+    await until(() => connection.state === "online");
+    const cap = BunTcpSocket.maxQueuedBytes;
+    BunTcpSocket.maxQueuedBytes = 256 * 1024;
+    try {
+      connection.countFromHere();
+      // 2 MB in one turn, eight times the cap: given up after about an eighth of it.
+      connection.send(Array.from({ length: 2000 }, (_, i) => xml("presence", { to: `u${i}@b/c`, type: "unavailable" }, xml("status", { code: "332" }), xml("status", {}, "z".repeat(1000)))));
+      await until(() => connection.state !== "online");
+      connection.send([xml("presence", { to: "late@b/c", type: "unavailable" })]); // dropped: offline
+    } finally {
+      BunTcpSocket.maxQueuedBytes = cap;
+    }
+    // Before: { sent: 0, unsent: 240 }, and the shutdown log claimed the other 1,760 332s as notified.
+    expect(await connection.stop()).toEqual({ sent: 0, unsent: 2001 });
   });
 
   test("a multi-byte character split across two TCP reads arrives whole", async () => {
