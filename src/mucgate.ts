@@ -49,6 +49,11 @@ export interface Mucgate {
   stop(options?: { onFlushBound?: (ms: number) => void }): Promise<void>;
 }
 
+/** The shutdown's 332s go out this many at a time (about 350 KB), each slice once the link has taken the one before. */
+const SHUTDOWN_SLICE = 1000;
+/** About what one 332 presence weighs on the wire, to size the time its slices may take. */
+const SHUTDOWN_STANZA_BYTES = 350;
+
 /** The key that keeps occupant ids (XEP-0421) and IQ routing tags stable across restarts. */
 const SECRET_KEY = "service-secret";
 
@@ -218,8 +223,15 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
         connection!.runQueued(); // what the server sent and waits behind back-pressure: entries among it are refused now
         const out: Element[] = [];
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
-        outbox.send(out);
-        await outbox.flush();
+        // In slices, each once the link has taken most of the one before: 200,000 occupants' 332s in one batch pass the output cap.
+        const pacing = 2000 + (1000 * out.length * SHUTDOWN_STANZA_BYTES) / (1024 * 1024);
+        if (out.length > SHUTDOWN_SLICE) options.onFlushBound?.(pacing);
+        const until = performance.now() + pacing;
+        for (let i = 0; i < out.length || i === 0; i += SHUTDOWN_SLICE) {
+          outbox.send(out.slice(i, i + SHUTDOWN_SLICE));
+          await outbox.flush();
+          if (i + SHUTDOWN_SLICE < out.length) await connection!.drained(until);
+        }
         const flushed = await connection!.stop(options.onFlushBound);
         await events?.close();
         await server.stop(true);

@@ -274,6 +274,21 @@ export class ComponentConnection {
   }
 
   /**
+   * Resolves once what waits for the server is down to the socket's
+   * low-water mark, the link is not up, or `until` (performance.now()) has
+   * passed: for senders that pace themselves (the shutdown's 332s).
+   */
+  async drained(until: number): Promise<void> {
+    this.#flush();
+    for (;;) {
+      const socket = this.#entity?.socket;
+      if (!(socket instanceof BunTcpSocket) || socket.closed || socket.queuedBytes + this.#outgoing.length <= BunTcpSocket.lowWaterBytes) return;
+      if (performance.now() >= until) return;
+      await Bun.sleep(5);
+    }
+  }
+
+  /**
    * Run every task still waiting, now, whatever the server's backlog: at
    * shutdown, so that what the server handed us gets its answer (an entry:
    * its refusal) before the stream closes.
