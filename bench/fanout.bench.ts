@@ -16,6 +16,7 @@ import { measure } from "mitata";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { MucService } from "../src/muc/service.ts";
+import { newId } from "../src/ids.ts";
 import { ByteSink } from "../src/xmpp/byte-sink.ts";
 import { serializeInto } from "../src/xmpp/serialize.ts";
 import { DOMAIN } from "./support/config.ts";
@@ -43,7 +44,8 @@ function toWire(fragment: string): number {
 }
 
 export async function fanoutBench(): Promise<BenchResult> {
-  const service = new MucService({ domain: DOMAIN, metrics: new Metrics(), logger: silentLogger });
+  // Archived, as rooms are by default: every copy carries the room's XEP-0359 stanza-id, minted as src/mucgate.ts does.
+  const service = new MucService({ domain: DOMAIN, metrics: new Metrics(), logger: silentLogger, newId });
   for (let i = 0; i < OCCUPANTS; i++) {
     const out: Element[] = [];
     service.handle(xml("presence", { from: realJid(i), to: `${ROOM}/n${i}` }, xml("x", { xmlns: MUC })), out);
@@ -74,7 +76,7 @@ export async function fanoutBench(): Promise<BenchResult> {
   const template = () => {
     const mid = `m${++id}`;
     const head = `<message type='groupchat' from='${from}' id='${mid}' to='`;
-    const tail = `'><body>${escapeXMLText(BODY)}</body><occupant-id xmlns='urn:xmpp:occupant-id:0' id='${occupantId}'/></message>`;
+    const tail = `'><body>${escapeXMLText(BODY)}</body><occupant-id xmlns='urn:xmpp:occupant-id:0' id='${occupantId}'/><stanza-id xmlns='urn:xmpp:sid:0' by='${ROOM}' id='${newId()}'/></message>`;
     let fragment = "";
     for (const to of recipients) fragment += head + to + tail;
     toWire(fragment);
@@ -100,7 +102,11 @@ export async function fanoutBench(): Promise<BenchResult> {
   const id0 = id;
   const theirs = template();
   assert(theirs.length < wire.length, "a message's fragment fits the wire buffer");
-  assert(ours.replaceAll(`id='m${id0}'`, "") === theirs.replaceAll(`id='m${id0 + 1}'`, ""), "the template writes exactly mucgate's bytes");
+  const uuid = /id='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'/g;
+  assert(
+    ours.replaceAll(`id='m${id0}'`, "").replace(uuid, "") === theirs.replaceAll(`id='m${id0 + 1}'`, "").replace(uuid, ""),
+    "the template writes exactly mucgate's bytes (but the ids)",
+  );
 
   progress(`fan-out to ${OCCUPANTS.toLocaleString()} occupants: core, core + serialisation, template (mitata, ${ROUNDS} alternating sets)`);
   const coreNs: number[] = [];
