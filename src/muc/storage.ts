@@ -137,8 +137,12 @@ export interface Storage {
   loadRoom(jid: string): MaybePromise<StoredRoom | undefined>;
   /** Rooms with at least one stored occupant (restored at start). */
   occupiedRooms(): MaybePromise<readonly string[]>;
-  /** Public rooms in JID order, after `after` (exclusive), at most `limit`; `total` counts them all. */
-  listPublicRooms(options: { after?: string | undefined; limit: number }): MaybePromise<{ rooms: readonly RoomListing[]; total: number }>;
+  /**
+   * Public rooms in JID order, at most `limit`: the first ones after `after`
+   * (exclusive), or the last ones before `before` (exclusive; `""` for the
+   * very last page), still in JID order; `total` counts them all.
+   */
+  listPublicRooms(options: { after?: string | undefined; before?: string | undefined; limit: number }): MaybePromise<{ rooms: readonly RoomListing[]; total: number }>;
 
   /** Insert or replace the room's record. */
   putRoom(record: RoomRecord): void;

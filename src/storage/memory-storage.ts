@@ -91,16 +91,20 @@ export class MemoryStorage implements Storage {
     return [...this.#occupants].filter(([, occupants]) => occupants.size > 0).map(([room]) => room).sort(byCodePoint);
   }
 
-  listPublicRooms(options: { after?: string | undefined; limit: number }): { rooms: readonly RoomListing[]; total: number } {
+  listPublicRooms(options: { after?: string | undefined; before?: string | undefined; limit: number }): { rooms: readonly RoomListing[]; total: number } {
     if (options?.after !== undefined) checkText(options.after, "after");
+    if (options?.before !== undefined) checkString(options.before, "before"); // "" is the last page
     checkInteger(options.limit, "limit", 0);
     this.#assertOpen();
     const listed = [...this.#rooms.values()].filter((r) => r.public).sort((a, b) => byCodePoint(a.jid, b.jid));
-    const after = options.after;
-    const rooms = listed
-      .filter((r) => after === undefined || byCodePoint(r.jid, after) > 0)
-      .slice(0, options.limit)
-      .map((r) => ({ jid: r.jid, name: r.name }));
+    const { after, before, limit } = options;
+    const page =
+      before === undefined
+        ? listed.filter((r) => after === undefined || byCodePoint(r.jid, after) > 0).slice(0, limit)
+        : limit === 0
+          ? []
+          : listed.filter((r) => before === "" || byCodePoint(r.jid, before) < 0).slice(-limit);
+    const rooms = page.map((r) => ({ jid: r.jid, name: r.name }));
     return { rooms, total: listed.length };
   }
 

@@ -95,11 +95,12 @@ export abstract class SqlStorage implements Storage {
     return this.read(occupiedRoomsProgram());
   }
 
-  listPublicRooms(options: { after?: string | undefined; limit: number }): MaybePromise<{ rooms: readonly RoomListing[]; total: number }> {
+  listPublicRooms(options: { after?: string | undefined; before?: string | undefined; limit: number }): MaybePromise<{ rooms: readonly RoomListing[]; total: number }> {
     if (options?.after !== undefined) checkText(options.after, "after");
+    if (options?.before !== undefined) checkString(options.before, "before"); // "" is the last page
     checkInteger(options.limit, "limit", 0);
     this.assertOpen();
-    return this.read(listPublicRoomsProgram(options.after, options.limit));
+    return this.read(listPublicRoomsProgram(options.after, options.limit, options.before));
   }
 
   putRoom(record: RoomRecord): void {

@@ -117,10 +117,13 @@ describe("service discovery", () => {
     expect(errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><max>lots</max></set></query>`)[0]!)).toBe(
       "bad-request",
     );
-    // Backwards is not offered; a bad <max/> is still a bad request first, as in the archive.
-    const items = (set: string) => errorCondition(f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'>${set}</set></query>`)[0]!);
-    expect(items("<before/>")).toBe("feature-not-implemented");
-    expect(items("<max>lots</max><before/>")).toBe("bad-request");
+    // Backwards (XEP-0059 §2.5): the last page, then the one before it, in JID order.
+    const last = page(`<set xmlns='${RSM}'><max>2</max><before/></set>`);
+    expect(jids(last)).toEqual(["r103", "r104"]);
+    expect(last.getChild("set", RSM)!.getChildText("first")).toBe(`r103@${DOMAIN}`);
+    expect(jids(page(`<set xmlns='${RSM}'><max>2</max><before>r103@${DOMAIN}</before></set>`))).toEqual(["r101", "r102"]);
+    const both = f.iq(STRANGER, DOMAIN, "get", `<query xmlns='${DISCO_ITEMS}'><set xmlns='${RSM}'><after>r001@${DOMAIN}</after><before/></set></query>`)[0]!;
+    expect(errorCondition(both)).toBe("bad-request");
   });
 
   test("disco#items on a room reveals no occupants", () => {

@@ -115,13 +115,14 @@ export class StorageModel {
     return [...new Set(this.occupants.map((o) => o.room))].sort(codePointOrder);
   }
 
-  listPublicRooms(after: string | undefined, limit: number): { rooms: RoomListing[]; total: number } {
+  listPublicRooms(after: string | undefined, limit: number, before?: string): { rooms: RoomListing[]; total: number } {
     const listed = this.rooms.filter((r) => r.public).sort((a, b) => codePointOrder(a.jid, b.jid));
+    // Before: the `limit` last of those below `before`, in order (by index, unlike the stores' slice).
+    const below = before === undefined ? [] : listed.filter((r) => before === "" || codePointOrder(r.jid, before) < 0);
+    const page =
+      before === undefined ? listed.filter((r) => after === undefined || codePointOrder(r.jid, after) > 0).slice(0, limit) : below.slice(Math.max(0, below.length - limit));
     return {
-      rooms: listed
-        .filter((r) => after === undefined || codePointOrder(r.jid, after) > 0)
-        .slice(0, limit)
-        .map((r) => ({ jid: r.jid, name: r.name })),
+      rooms: page.map((r) => ({ jid: r.jid, name: r.name })),
       total: listed.length,
     };
   }

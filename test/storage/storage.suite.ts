@@ -143,6 +143,8 @@ async function checkRead(store: Storage, model: StorageModel, op: ReadOp): Promi
       return;
     case "listPublicRooms":
       expect(await store.listPublicRooms({ limit: 2, after: ROOMS[0] })).toEqual(model.listPublicRooms(ROOMS[0], 2));
+      expect(await store.listPublicRooms({ limit: 2, before: ROOMS[2] })).toEqual(model.listPublicRooms(undefined, 2, ROOMS[2]));
+      expect(await store.listPublicRooms({ limit: 3, before: "" })).toEqual(model.listPublicRooms(undefined, 3, ""));
       return;
     case "getMeta":
       expect({ secret: await store.getMeta("secret"), other: await store.getMeta("other") }).toEqual({
@@ -291,6 +293,12 @@ export function storageSuite(target: SuiteTarget): void {
       expect(await store.listPublicRooms({ limit: 2, after: "a" })).toEqual({ rooms: order.slice(2, 4).map(listing), total: 6 });
       expect(await store.listPublicRooms({ limit: 0 })).toEqual({ rooms: [], total: 6 });
       expect(await store.listPublicRooms({ limit: 5, after: "😀@rooms.test" })).toEqual({ rooms: [], total: 6 });
+      // Backwards (XEP-0059 §2.5): the last page, the page before a JID, still in JID order.
+      expect(await store.listPublicRooms({ limit: 2, before: "" })).toEqual({ rooms: order.slice(4).map(listing), total: 6 });
+      expect(await store.listPublicRooms({ limit: 2, before: "ä@rooms.test" })).toEqual({ rooms: order.slice(2, 4).map(listing), total: 6 });
+      expect(await store.listPublicRooms({ limit: 5, before: "Z@rooms.test" })).toEqual({ rooms: order.slice(0, 1).map(listing), total: 6 });
+      expect(await store.listPublicRooms({ limit: 0, before: "" })).toEqual({ rooms: [], total: 6 });
+      expect(await store.listPublicRooms({ limit: 2, before: "A@rooms.test" })).toEqual({ rooms: [], total: 6 });
     });
 
     test("room data comes back as the JSON it was: nested values, unicode, empty objects", async () => {

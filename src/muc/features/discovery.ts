@@ -41,18 +41,17 @@ const ROOM_PAGE_SIZE = 100;
 
 /**
  * §6.3: the public rooms with their names — every one, stored or in memory,
- * read from storage a page at a time (XEP-0059: `<max/>`, `<after/>` a room
- * JID), so a service with 100,000 rooms answers one page and stays in bounds.
+ * read from storage a page at a time (XEP-0059: `<max/>`, `<after/>` or
+ * `<before/>` a room JID, an empty `<before/>` for the last page), so a
+ * service with 100,000 rooms answers one page and stays in bounds.
  */
 function serviceItems({ payload }: IqContext) {
   noNode(payload);
   const set = payload.getChild("set", NS.RSM);
-  // The request is read whole first, so a bad <max/> is bad-request however it pages, as in the archive.
   const { max: limit, after: afterText, before } = readPage(set, ROOM_PAGE_SIZE);
-  if (before !== undefined) throw refuse.featureNotImplemented("Rooms are paged forward only (<after/>)");
   const after = afterText || undefined;
   return deferred(
-    (storage) => storage.listPublicRooms({ after, limit }),
+    (storage) => storage.listPublicRooms({ after: before === undefined ? after : undefined, before, limit }),
     ({ rooms, total }) => {
       const items: Node[] = rooms.map((r) => element("item", { jid: r.jid, name: r.name || r.jid.slice(0, r.jid.indexOf("@")) }));
       // Paging is shown when asked for, or when the list did not fit one page.
