@@ -294,13 +294,16 @@ export class ComponentConnection {
    * its refusal) before the stream closes.
    */
   runQueued(): void {
-    while (this.#tasks.length > 0) {
-      const task = this.#tasks.shift()!;
-      try {
-        task();
-      } catch (err) {
-        this.#options.logger.error({ err }, "bug: stanza handler threw");
-      }
+    while (this.#tasks.length > 0) this.#runNext();
+  }
+
+  /** Run the oldest task; a task that throws is a bug, logged, and never stops the ones after it. */
+  #runNext(): void {
+    const task = this.#tasks.shift()!;
+    try {
+      task();
+    } catch (err) {
+      this.#options.logger.error({ err }, "bug: stanza handler threw");
     }
   }
 
@@ -340,12 +343,7 @@ export class ComponentConnection {
           return;
         }
         this.#yieldedLastTime = false;
-        const task = this.#tasks.shift()!;
-        try {
-          task();
-        } catch (err) {
-          this.#options.logger.error({ err }, "bug: stanza handler threw");
-        }
+        this.#runNext();
       }
       this.#liveSocket()?.hold(false);
     } finally {
