@@ -17,7 +17,7 @@ import { RoomLoader } from "./room-loader.ts";
 import { roomLog } from "./room-log.ts";
 import { SessionProber } from "./session-prober.ts";
 import { openStorage } from "./storage/open-storage.ts";
-import { ComponentConnection, type ConnectionState } from "./xmpp/component-connection.ts";
+import { ComponentConnection, flushBound, type ConnectionState } from "./xmpp/component-connection.ts";
 import { EventRate } from "./xmpp/event-rate.ts";
 import { StanzaLimits } from "./xmpp/stanza-limits.ts";
 import { StanzaRouter } from "./xmpp/stanza-router.ts";
@@ -224,7 +224,7 @@ export async function startMucgate(config: Config, deps: MucgateDeps): Promise<M
         const out: Element[] = [];
         if (!config.muc_keep_occupants_on_restart) service.shutdown(out);
         // In slices, each once the link has taken most of the one before: 200,000 occupants' 332s in one batch pass the output cap.
-        const pacing = 2000 + (1000 * out.length * SHUTDOWN_STANZA_BYTES) / (1024 * 1024);
+        const pacing = flushBound(out.length * SHUTDOWN_STANZA_BYTES);
         if (out.length > SHUTDOWN_SLICE) options.onFlushBound?.(pacing);
         const until = performance.now() + pacing;
         for (let i = 0; i < out.length || i === 0; i += SHUTDOWN_SLICE) {

@@ -192,7 +192,7 @@ export class ComponentConnection {
     const socket = entity.socket instanceof BunTcpSocket ? entity.socket : undefined;
     const since = Math.min(this.#counting?.base ?? Infinity, socket?.writtenBytes ?? 0);
     const unconfirmed = socket ? socket.writtenBytes + socket.queuedBytes - since : 0;
-    const bound = 2000 + (1000 * unconfirmed) / (1024 * 1024);
+    const bound = flushBound(unconfirmed);
     onBound?.(bound);
     const deadline = performance.now() + bound;
     while (socket && socket.queuedBytes > 0 && !socket.closed && performance.now() < deadline) await Bun.sleep(5);
@@ -427,6 +427,11 @@ export class ComponentConnection {
     this.#state = state;
     this.#options.onState?.(state);
   }
+}
+
+/** How long `bytes` may take to reach the server: 2 s + 1 s per MiB (a server reading 1 MiB/s keeps up). */
+export function flushBound(bytes: number): number {
+  return 2000 + (1000 * bytes) / (1024 * 1024);
 }
 
 /** Stanzas waiting upstream (`backlog`) at which the rest waits for a later turn: about the high-water mark's bytes. */
