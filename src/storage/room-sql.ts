@@ -142,16 +142,18 @@ export function* listPublicRoomsProgram(
   limit: number,
   before?: string | undefined,
 ): SqlProgram<{ rooms: RoomListing[]; total: number }> {
-  // A page before `before` reads backwards from it, then turns round (XEP-0059 §2.5).
-  const rows =
-    before !== undefined
-      ? (before === ""
-          ? yield statement("SELECT jid, name FROM rooms WHERE public = ? ORDER BY jid DESC LIMIT ?", true, limit)
-          : yield statement("SELECT jid, name FROM rooms WHERE public = ? AND jid < ? ORDER BY jid DESC LIMIT ?", true, before, limit)
-        ).reverse()
-      : yield after === undefined
-        ? statement("SELECT jid, name FROM rooms WHERE public = ? ORDER BY jid LIMIT ?", true, limit)
-        : statement("SELECT jid, name FROM rooms WHERE public = ? AND jid > ? ORDER BY jid LIMIT ?", true, after, limit);
+  let rows;
+  if (before === undefined) {
+    rows = yield after === undefined
+      ? statement("SELECT jid, name FROM rooms WHERE public = ? ORDER BY jid LIMIT ?", true, limit)
+      : statement("SELECT jid, name FROM rooms WHERE public = ? AND jid > ? ORDER BY jid LIMIT ?", true, after, limit);
+  } else {
+    // A page before `before` reads backwards from it, then turns round (XEP-0059 §2.5).
+    rows = yield before === ""
+      ? statement("SELECT jid, name FROM rooms WHERE public = ? ORDER BY jid DESC LIMIT ?", true, limit)
+      : statement("SELECT jid, name FROM rooms WHERE public = ? AND jid < ? ORDER BY jid DESC LIMIT ?", true, before, limit);
+    rows.reverse();
+  }
   const [total] = yield statement("SELECT count(*) AS n FROM rooms WHERE public = ?", true);
   return { rooms: rows.map((r) => ({ jid: r.jid as string, name: r.name as string })), total: Number(total?.n ?? 0) };
 }

@@ -51,7 +51,7 @@ function serviceItems({ payload }: IqContext) {
   const { max: limit, after: afterText, before } = readPage(set, ROOM_PAGE_SIZE);
   const after = afterText || undefined;
   return deferred(
-    (storage) => storage.listPublicRooms({ after: before === undefined ? after : undefined, before, limit }),
+    (storage) => storage.listPublicRooms({ after, before, limit }), // readPage refused both at once
     ({ rooms, total }) => {
       const items: Node[] = rooms.map((r) => element("item", { jid: r.jid, name: r.name || r.jid.slice(0, r.jid.indexOf("@")) }));
       // Paging is shown when asked for, or when the list did not fit one page.
