@@ -628,22 +628,16 @@ function fromEnv(key: ConfigKey, text: string): FromEnv {
 /** A JID list from the environment: JSON or a TOML array (`["a@example.org"]`), or the JIDs separated by commas. */
 function jidsFromEnv(text: string): FromEnv {
   if (!text.trim().startsWith("[")) return { value: text.split(",").map((jid) => jid.trim()).filter((jid) => jid !== "") };
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    // Not JSON; try TOML below.
-  }
-  try {
-    const doc = parseToml(`value = ${text}`);
-    if (Object.keys(doc).length === 1) return { value: doc.value };
-  } catch {
-    // Neither; reported below.
-  }
-  return { expected: 'JIDs separated by commas, or an array like ["admin@example.org"]' };
+  return structuredFromEnv(text, 'JIDs separated by commas, or an array like ["admin@example.org"]');
 }
 
 /** A map from the environment: JSON (`{"all":["room"]}`) or a TOML inline table (`{ all = ["room"] }`). */
 function roomsFromEnv(text: string): FromEnv {
+  return structuredFromEnv(text, 'JSON like {"all":["room"]} or a TOML inline table like { all = ["room"] }');
+}
+
+/** One JSON value, or one TOML value (array, inline table); else `expected`. */
+function structuredFromEnv(text: string, expected: string): FromEnv {
   try {
     return { value: JSON.parse(text) };
   } catch {
@@ -651,12 +645,12 @@ function roomsFromEnv(text: string): FromEnv {
   }
   try {
     const doc = parseToml(`value = ${text}`);
-    // More than one key means the text smuggled extra lines in: not one inline table.
+    // More than one key means the text smuggled extra lines in: not one value.
     if (Object.keys(doc).length === 1) return { value: doc.value };
   } catch {
     // Neither; reported below.
   }
-  return { expected: 'JSON like {"all":["room"]} or a TOML inline table like { all = ["room"] }' };
+  return { expected };
 }
 
 // ---------------------------------------------------------------------------
