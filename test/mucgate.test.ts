@@ -9,21 +9,30 @@ import { BunTcpSocket } from "../src/xmpp/tcp-socket.ts";
 import { freePort } from "./e2e/harness/ports.ts";
 import { startAcceptServer } from "./support/accept-server.ts";
 
+/** A configuration with what every test here needs (a gate that is never reached, a free HTTP port) and `lines`. */
+async function configWith(...lines: string[]) {
+  return parseConfig({
+    toml: [
+      'component_jid = "rooms.example.org"',
+      'component_secret = "s"',
+      'http_muc_kick_authorization_header = "k"',
+      'muc_http_auth_url = "http://127.0.0.1:9/check"',
+      `http_port = ${await freePort()}`,
+      ...lines,
+    ].join("\n"),
+  });
+}
+
+/** mucgate from `config`, with its own metrics and gate, logging nothing. */
+function start(config: Awaited<ReturnType<typeof configWith>>) {
+  const metrics = new Metrics();
+  return startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+}
+
 /** What --check-config accepts, mucgate starts with: the parts never re-validate what the configuration checked. */
 test("every component_service spelling the configuration accepts starts the service", async () => {
   for (const service of ["xmpp://127.0.0.1:5347/", "xmpp://localhost", "xmpp://[::1]/", "xmpp://127.0.0.1:1"]) {
-    const config = parseConfig({
-      toml: [
-        'component_jid = "rooms.example.org"',
-        'component_secret = "s"',
-        'http_muc_kick_authorization_header = "k"',
-        'muc_http_auth_url = "http://127.0.0.1:9/check"',
-        `component_service = "${service}"`,
-        `http_port = ${await freePort()}`,
-      ].join("\n"),
-    });
-    const metrics = new Metrics();
-    const mucgate = await startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+    const mucgate = await start(await configWith(`component_service = "${service}"`));
     expect(mucgate.connection.state).not.toBe("stopped");
     await mucgate.stop();
   }
@@ -31,24 +40,17 @@ test("every component_service spelling the configuration accepts starts the serv
 
 /** The limits reach the core as configured (README "Limits"). */
 test("the limits of rooms and users are the service's settings, and new rooms start with the default occupant limit", async () => {
-  const config = parseConfig({
-    toml: [
-      'component_jid = "rooms.example.org"',
-      'component_secret = "s"',
-      'http_muc_kick_authorization_header = "k"',
-      'muc_http_auth_url = "http://127.0.0.1:9/check"',
+  const mucgate = await start(
+    await configWith(
       'component_service = "xmpp://127.0.0.1:1"',
       'storage = "memory"',
-      `http_port = ${await freePort()}`,
       'admins = ["Root@Example.org"]',
       'restrict_room_creation = "local"',
       "max_user_conferences = 3",
       "max_history_bytes = 4096",
       "muc_room_default_max_occupants = 7",
-    ].join("\n"),
-  });
-  const metrics = new Metrics();
-  const mucgate = await startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+    ),
+  );
   try {
     const { settings } = mucgate.service;
     expect([...settings.admins]).toEqual(["root@example.org"]);
@@ -76,24 +78,12 @@ test("a stop without keeping occupants delivers every 332 even when they weigh m
     }
   };
   const counting = startAcceptServer({ secret: "s", onData: count });
-  const config = parseConfig({
-    toml: [
-      'component_jid = "rooms.example.org"',
-      'component_secret = "s"',
-      'http_muc_kick_authorization_header = "k"',
-      `component_service = "xmpp://127.0.0.1:${counting.port}"`,
-      'muc_http_auth_url = "http://127.0.0.1:9/check"',
-      'storage = "memory"',
-      "muc_keep_occupants_on_restart = false",
-      `http_port = ${await freePort()}`,
-    ].join("\n"),
-  });
+  const config = await configWith(`component_service = "xmpp://127.0.0.1:${counting.port}"`, 'storage = "memory"', "muc_keep_occupants_on_restart = false");
   const cap = BunTcpSocket.maxQueuedBytes;
   const high = BunTcpSocket.highWaterBytes;
   BunTcpSocket.maxQueuedBytes = 1024 * 1024;
   BunTcpSocket.highWaterBytes = 256 * 1024;
-  const metrics = new Metrics();
-  const mucgate = await startMucgate(config, { logger: silentLogger, metrics, authorizer: createGate(config, { logger: silentLogger, metrics }) });
+  const mucgate = await start(config);
   try {
     await counting.waitForSession();
     for (let i = 0; i < 100 && mucgate.connection.state !== "online"; i++) await Bun.sleep(10);
