@@ -111,6 +111,13 @@ describe("service discovery (XEP-0030, XEP-0045 §6)", () => {
     const jids = answer.getChild("query", NS_DISCO_ITEMS)!.getChildren("item").map((i) => i.attrs.jid);
     expect(jids).toContain(open);
     expect(jids).not.toContain(hidden);
+    // XEP-0059 backwards: the last page, of the same count.
+    const last = await bob.iq(
+      xml("iq", { type: "get", to: rig.service }, xml("query", { xmlns: NS_DISCO_ITEMS }, xml("set", { xmlns: "http://jabber.org/protocol/rsm" }, xml("max", {}, "1"), xml("before")))),
+    );
+    const page = last.getChild("query", NS_DISCO_ITEMS)!;
+    expect(page.getChildren("item").map((i) => i.attrs.jid)).toEqual([jids.at(-1)]);
+    expect(page.getChild("set", "http://jabber.org/protocol/rsm")!.getChildText("count")).toBe(String(jids.length));
     // The hidden room says so.
     expect(features(await bob.iq(discoInfo(hidden)))).toContain("muc_hidden");
   });

@@ -59,6 +59,18 @@ async function features(client: TestClient, room: string): Promise<string[]> {
 }
 
 describe("room kinds through Prosody", () => {
+  test("an invitation declined (§7.8.2): the inviter gets the decline from the room, naming the invitee", async () => {
+    const room = rig.room("declined");
+    const [alice, carol] = await Promise.all([rig.client("alice"), rig.client("carol")]);
+    await join(alice, room, "Alice");
+    await alice.send(xml("message", { to: room }, xml("x", { xmlns: NS_MUC_USER }, xml("invite", { to: carol.jid.split("/")[0] }))));
+    const invitation = await carol.waitFor((s) => s.name === "message" && s.attrs.from === room && s.getChild("x", NS_MUC_USER)?.getChild("invite") !== undefined);
+    const inviter = invitation.getChild("x", NS_MUC_USER)!.getChild("invite")!.attrs.from!;
+    await carol.send(xml("message", { to: room }, xml("x", { xmlns: NS_MUC_USER }, xml("decline", { to: inviter }, xml("reason", {}, "Busy")))));
+    const decline = await alice.waitFor((s) => s.name === "message" && s.attrs.from === room && s.getChild("x", NS_MUC_USER)?.getChild("decline") !== undefined);
+    expect(decline.getChild("x", NS_MUC_USER)!.getChild("decline")!.attrs.from).toBe(carol.jid.split("/")[0]);
+  });
+
   test("members-only: a non-member gets registration-required without an HTTP request; an invited user becomes a member and enters", async () => {
     const room = rig.room("club");
     const [alice, bob, carol] = await Promise.all([rig.client("alice"), rig.client("bob"), rig.client("carol")]);
